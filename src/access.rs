@@ -1,0 +1,154 @@
+//! Who takes part in a case, and who may do what.
+//!
+//! Visibility is one rule, written once as a SQL predicate ([`visible_cases`]) that every path
+//! able to reveal a case applies: the case itself, lists, history, citizens — and, as they
+//! come, events, minutes and statistics. A principal *takes part* when they referred, screened
+//! or coordinate the case, or sit on its committee; a `leader` or `system` principal also sees
+//! the cases their department is involved in (the committee's departments, the referral's
+//! involved departments, the coordinator's department). Anyone else gets 404, and the attempt
+//! is audited.
+//!
+//! The operation rules (403) are plain functions over the principal and the case.
+
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::auth::Principal;
+use crate::domain::{Department, Role};
+use crate::error::AppError;
+use crate::schema::{cases, committee_members, committees};
+
+/// Roles that work with cases. A principal holding only `auditor` reads the audit log and
+/// nothing else.
+pub const CASE_ROLES: &[Role] = &[Role::Caseworker, Role::Leader, Role::Admin, Role::System];
+
+/// Whether the principal sees cases by their department's involvement, not only their own.
+pub fn sees_department_cases(p: &Principal) -> bool {
+    p.has_any(&[Role::Leader, Role::System])
+}
+
+pub type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool>>;
+
+/// The visibility rule as one predicate over `cases`.
+pub fn visible_cases(p: &Principal) -> CaseFilter {
+    let sub = p.sub.clone();
+    let dept = p.dept.as_str().to_string();
+    let in_person: CaseFilter = Box::new(
+        cases::referrer_sub
+            .eq(sub.clone())
+            .and(cases::referrer_dept.eq(dept.clone()))
+            .or(cases::screener_sub.eq(sub.clone()).and(cases::screener_dept.eq(dept.clone())).assume_not_null())
+            .or(cases::coordinator_sub.eq(sub.clone()).and(cases::coordinator_dept.eq(dept.clone())).assume_not_null())
+            .or(cases::committee_id.eq_any(
+                committee_members::table
+                    .filter(committee_members::sub.eq(sub.clone()))
+                    .filter(committee_members::department.eq(dept.clone()))
+                    .select(committee_members::committee_id),
+            )),
+    );
+    if !sees_department_cases(p) {
+        return in_person;
+    }
+    let by_department: CaseFilter = Box::new(
+        cases::committee_id
+            .eq_any(
+                committees::table.filter(committees::departments.contains(vec![dept.clone()])).select(committees::id),
+            )
+            .or(cases::involved_departments.contains(vec![dept.clone()]))
+            .or(cases::coordinator_dept.eq(dept).assume_not_null()),
+    );
+    Box::new(in_person.or(by_department))
+}
+
+/// The people named on a case, as the operation rules need them.
+pub struct Parties<'a> {
+    pub referrer: (&'a str, &'a str),
+    pub committee_departments: &'a [Department],
+}
+
+fn is(p: &Principal, (sub, dept): (&str, &str)) -> bool {
+    p.sub == sub && p.dept.as_str() == dept
+}
+
+/// Refer a case, register a citizen.
+pub fn require_referrer_role(p: &Principal) -> Result<(), AppError> {
+    p.require_any(&[Role::Caseworker, Role::Leader, Role::System], "referring a case")
+}
+
+/// Edit a referral: its referrer, or a leader who sees it (visibility is checked before).
+pub fn require_referral_editor(p: &Principal, case: &Parties) -> Result<(), AppError> {
+    if is(p, case.referrer) || p.has(Role::Leader) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only the referrer or a leader may edit a referral".into()))
+    }
+}
+
+/// Screen a case: a leader whose department is on the committee of the case's track.
+pub fn require_screener(p: &Principal, case: &Parties) -> Result<(), AppError> {
+    if p.has(Role::Leader) && case.committee_departments.contains(&p.dept) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "screening is for a leader whose department is on the committee of the case's track".into(),
+        ))
+    }
+}
+
+/// Create committees and set their members.
+pub fn require_admin(p: &Principal, operation: &str) -> Result<(), AppError> {
+    p.require_any(&[Role::Admin], operation)
+}
+
+/// Anything about cases: any role but a bare `auditor`.
+pub fn require_case_role(p: &Principal) -> Result<(), AppError> {
+    p.require_any(CASE_ROLES, "working with cases")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(dept: Department, roles: &[Role]) -> Principal {
+        Principal {
+            iss: "t".into(),
+            sub: "anna".into(),
+            dept,
+            roles: roles.to_vec(),
+            name: None,
+            request_id: "r".into(),
+        }
+    }
+
+    #[test]
+    fn referral_editor_is_referrer_or_leader() {
+        let parties = Parties { referrer: ("anna", "social"), committee_departments: &[] };
+        assert!(require_referral_editor(&principal(Department::Social, &[Role::Caseworker]), &parties).is_ok());
+        // the same sub speaking for another department is another person
+        assert!(require_referral_editor(&principal(Department::Youth, &[Role::Caseworker]), &parties).is_err());
+        assert!(require_referral_editor(&principal(Department::Youth, &[Role::Leader]), &parties).is_ok());
+    }
+
+    #[test]
+    fn screener_is_a_leader_of_a_committee_department() {
+        let depts = [Department::LabourMarket, Department::Social, Department::HealthCare];
+        let parties = Parties { referrer: ("x", "social"), committee_departments: &depts };
+        for (dept, roles, ok) in [
+            (Department::Social, &[Role::Leader][..], true),
+            (Department::HealthCare, &[Role::Leader][..], true),
+            (Department::Youth, &[Role::Leader][..], false),
+            (Department::Social, &[Role::Caseworker][..], false),
+            (Department::Social, &[Role::Admin, Role::System][..], false),
+        ] {
+            assert_eq!(require_screener(&principal(dept, roles), &parties).is_ok(), ok, "{dept} {roles:?}");
+        }
+    }
+
+    #[test]
+    fn a_bare_auditor_works_with_no_case() {
+        assert!(require_case_role(&principal(Department::Social, &[Role::Auditor])).is_err());
+        assert!(require_case_role(&principal(Department::Social, &[Role::Auditor, Role::Caseworker])).is_ok());
+    }
+}

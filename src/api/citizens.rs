@@ -1,0 +1,100 @@
+//! Citizens: registered by CPR number. The CPR appears only in these two responses.
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::extract::Json;
+use crate::access;
+use crate::audit::{self, Action, Entry, Purpose};
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::domain::cpr::Cpr;
+use crate::error::{AppError, Problem};
+use crate::store;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/citizens").route(web::post().to(register)).default_service(super::method_not_allowed("POST")),
+    );
+    cfg.service(
+        web::resource("/citizens/{id}").route(web::get().to(get)).default_service(super::method_not_allowed("GET")),
+    );
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenRequest {
+    /// CPR number: 10 digits, or `DDMMYY-SSSS`.
+    #[schema(pattern = "^[0-9]{6}-?[0-9]{4}$", example = "0101901234")]
+    pub cpr: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CitizenView {
+    pub id: Uuid,
+    pub name: String,
+    pub birth_date: NaiveDate,
+    pub cpr: String,
+}
+
+impl From<store::citizens::Citizen> for CitizenView {
+    fn from(c: store::citizens::Citizen) -> Self {
+        CitizenView { id: c.id, name: c.name, birth_date: c.birth_date, cpr: c.cpr }
+    }
+}
+
+/// Register a citizen, or find the one registered with this CPR number.
+#[utoipa::path(post, path = "/api/v1/citizens", tag = "citizens", request_body = CitizenRequest,
+    responses(
+        (status = 201, description = "Registered now", body = CitizenView),
+        (status = 200, description = "Already registered", body = CitizenView),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn register(p: Principal, body: Json<CitizenRequest>, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+    access::require_referrer_role(&p)?;
+    let body = body.into_inner();
+    let cpr = Cpr::parse(body.cpr.trim()).map_err(|e| AppError::validation("cpr", e.to_string()))?;
+    let name = body.name.trim().to_string();
+    if name.is_empty() {
+        return Err(AppError::validation("name", "is required"));
+    }
+    let (citizen, created) = db
+        .tx(move |conn| {
+            let (citizen, created) = store::citizens::register(conn, cpr.digits(), &name, cpr.birth_date())?;
+            let (action, status) = if created { (Action::Create, 201) } else { (Action::Read, 200) };
+            audit::record(conn, &p, Entry::citizen(action, Purpose::Referral, citizen.id, status))?;
+            Ok((citizen, created))
+        })
+        .await?;
+    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(response.json(CitizenView::from(citizen)))
+}
+
+/// A citizen, for a principal who sees one of the citizen's cases.
+#[utoipa::path(get, path = "/api/v1/citizens/{id}", tag = "citizens",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = CitizenView), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(p: Principal, id: web::Path<Uuid>, db: web::Data<Db>) -> Result<web::Json<CitizenView>, AppError> {
+    access::require_case_role(&p)?;
+    let id = id.into_inner();
+    let citizen = db
+        .tx(move |conn| {
+            let purpose = audit::purpose_for(&p, None);
+            if !store::cases::citizen_visible(conn, &p, id)? {
+                return Err(audit::deny(&p, "citizen", id, purpose));
+            }
+            let citizen = store::citizens::find(conn, id)?.ok_or(AppError::NotFound)?;
+            audit::record(conn, &p, Entry::citizen(Action::Read, purpose, id, 200))?;
+            Ok(citizen)
+        })
+        .await?;
+    Ok(web::Json(citizen.into()))
+}

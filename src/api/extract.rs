@@ -1,0 +1,247 @@
+//! Request extractors that answer every failure as problem+json: a JSON body (415 wrong content
+//! type, 413 over 256 KiB, 400 malformed, 422 unknown fields, wrong types, NUL characters or
+//! validation rules) and query strings. No rejected value is ever echoed back or logged.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::domain::FieldError;
+use crate::error::AppError;
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// A JSON request body, deserialised strictly and validated.
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => {
+            (mime.type_() == "application") && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        }
+        _ => false,
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Json<T>, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > BODY_LIMIT) {
+                return Err(AppError::PayloadTooLarge);
+            }
+            if !json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| AppError::MalformedJson("the request body could not be read".into()))?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(Json)
+        })
+    }
+}
+
+/// Parses and validates a JSON body.
+pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::MalformedJson(format!("not valid JSON (line {}, column {})", e.line(), e.column())))?;
+    if let Some(path) = find_nul(&value, String::new()) {
+        return Err(AppError::validation(path, "text may not contain the NUL character (\\u0000)"));
+    }
+    let value: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let (path, message) = describe(&path, &e.inner().to_string());
+        AppError::validation(path, message)
+    })?;
+    value.validate().map_err(|e| AppError::Validation(flatten(&e, "")))?;
+    Ok(value)
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+fn find_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".into() } else { path }),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| find_nul(v, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(map) => {
+            map.iter().find_map(
+                |(k, v)| {
+                    if k.contains('\0') {
+                        Some(join(&path, "(key)"))
+                    } else {
+                        find_nul(v, join(&path, k))
+                    }
+                },
+            )
+        }
+        _ => None,
+    }
+}
+
+/// A name we may repeat in an error: a plain identifier that cannot hold a CPR number.
+fn safe_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// Rewrites a serde message so it keeps what was expected and drops what was sent.
+pub fn describe(path: &str, message: &str) -> (String, String) {
+    let path = if path == "." || path.is_empty() { String::new() } else { path.to_string() };
+    let between = |s: &str| s.split('`').nth(1).map(str::to_string);
+    if message.starts_with("unknown field") {
+        let field = between(message).filter(|f| safe_name(f));
+        let parent = path.rsplit_once('.').map(|(p, _)| p.to_string()).unwrap_or_default();
+        let at = match (&field, parent.is_empty()) {
+            (Some(f), _) if path.ends_with(f.as_str()) => path.clone(),
+            (Some(f), true) => f.clone(),
+            (Some(f), false) => join(&parent, f),
+            (None, _) => {
+                if path.is_empty() {
+                    "body".to_string()
+                } else {
+                    path.clone()
+                }
+            }
+        };
+        return (at, "unknown field: the request names a field this API does not have".into());
+    }
+    if message.starts_with("missing field") {
+        let field = between(message).unwrap_or_default();
+        return (join(&path, &field), "is required".into());
+    }
+    let at = if path.is_empty() { "body".to_string() } else { path };
+    if let Some((_, expected)) = message.split_once(", expected ") {
+        let expected = expected.split(" at line ").next().unwrap_or(expected).replace('`', "");
+        return (at, format!("must be {expected}"));
+    }
+    (at, "is not valid".into())
+}
+
+/// Flattens validator's errors into field paths, using our messages, never the value.
+pub fn flatten(errors: &ValidationErrors, prefix: &str) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    let mut fields: Vec<_> = errors.errors().iter().collect();
+    fields.sort_by_key(|(name, _)| name.to_string());
+    for (field, kind) in fields {
+        let path = join(prefix, field);
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = match &e.message {
+                        Some(m) => m.to_string(),
+                        None => rule_message(e),
+                    };
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => out.extend(flatten(inner, &path)),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    out.extend(flatten(inner, &format!("{path}[{i}]")));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn rule_message(e: &validator::ValidationError) -> String {
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string());
+    match e.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("length must be from {min} to {max}"),
+            (Some(min), None) => format!("length must be at least {min}"),
+            (None, Some(max)) => format!("length must be at most {max}"),
+            _ => "length is not valid".into(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be from {min} to {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".into(),
+        },
+        code => format!("is not valid ({code})"),
+    }
+}
+
+/// Strict query strings: unknown parameters and bad values are answered 422 naming the
+/// parameter, never its value.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Query<T>, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+        std::future::ready(serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
+            let path = e.path().to_string();
+            let (field, message) = describe(&path, &e.inner().to_string());
+            AppError::validation(field, message)
+        }))
+    }
+}
+
+/// Path segments that do not parse (a malformed id) mean the resource does not exist.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_never_echoes_values() {
+        let (f, m) = describe("cpr", "invalid type: integer `1234567890`, expected a string");
+        assert_eq!((f.as_str(), m.as_str()), ("cpr", "must be a string"));
+        let (f, m) = describe("outcome", "unknown variant `0101901234`, expected `accepted` or `declined`");
+        assert_eq!(f, "outcome");
+        assert!(!m.contains("0101901234"));
+        let (f, _) = describe("exclusions.foo", "unknown field `foo`, expected one of `a`");
+        assert_eq!(f, "exclusions.foo");
+        let (f, _) = describe(".", "unknown field `0101901234`, expected one of `a`");
+        assert_eq!(f, "body");
+        let (f, m) = describe(".", "missing field `name`");
+        assert_eq!((f.as_str(), m.as_str()), ("name", "is required"));
+    }
+}

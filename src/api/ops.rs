@@ -1,0 +1,55 @@
+//! Operations endpoints outside `/api/v1`, without authentication: liveness, readiness and
+//! Prometheus metrics.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::error::{AppError, Problem};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use super::method_not_allowed as not_allowed;
+    cfg.service(web::resource("/health/live").route(web::get().to(live)).default_service(not_allowed("GET")));
+    cfg.service(web::resource("/health/ready").route(web::get().to(ready)).default_service(not_allowed("GET")));
+    cfg.service(web::resource("/metrics").route(web::get().to(metrics)).default_service(not_allowed("GET")));
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+/// The process is up. Never touches the database.
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn live() -> web::Json<Health> {
+    web::Json(Health { status: "live".into() })
+}
+
+/// The database answers; 503 while it does not.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Problem)))]
+pub async fn ready(db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
+    if db.ready().await {
+        Ok(web::Json(Health { status: "ready".into() }))
+    } else {
+        Err(AppError::ServiceUnavailable("the database does not answer".into()))
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+pub async fn metrics(db: web::Data<Db>) -> HttpResponse {
+    let state = db.pool().state();
+    let body = format!(
+        "# HELP helhed_db_pool_connections Connections held by the pool.\n\
+         # TYPE helhed_db_pool_connections gauge\n\
+         helhed_db_pool_connections {}\n\
+         # HELP helhed_db_pool_idle_connections Idle connections in the pool.\n\
+         # TYPE helhed_db_pool_idle_connections gauge\n\
+         helhed_db_pool_idle_connections {}\n",
+        state.connections, state.idle_connections
+    );
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body)
+}

@@ -1,0 +1,199 @@
+//! The audit log: one entry for every request that reads or writes personal data, written in
+//! the caller's transaction so that the entry and the change it records commit together.
+//! The table is append-only in the database (see the foundation migration).
+
+use diesel::prelude::*;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::domain::{vocabulary, CaseStatus, Role};
+use crate::error::{AppError, Denial};
+use crate::schema::audit_log;
+
+vocabulary! {
+    /// What the request did with the personal data.
+    Action { Read => "read", Create => "create", Update => "update", Denied => "denied" }
+}
+
+vocabulary! {
+    /// What the access served, from the operation.
+    Purpose {
+        Referral => "referral",
+        Screening => "screening",
+        Committee => "committee",
+        Coordination => "coordination",
+        Budget => "budget",
+        Integration => "integration",
+        Audit => "audit",
+    }
+}
+
+/// The caller as the audit log names them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub iss: String,
+    pub sub: String,
+    pub dept: String,
+    pub request_id: String,
+}
+
+impl From<&Principal> for Actor {
+    fn from(p: &Principal) -> Actor {
+        Actor {
+            iss: p.iss.clone(),
+            sub: p.sub.clone(),
+            dept: p.dept.as_str().to_string(),
+            request_id: p.request_id.clone(),
+        }
+    }
+}
+
+/// One access to personal data.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub action: Action,
+    pub resource: &'static str,
+    pub resource_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+    pub citizen_id: Option<Uuid>,
+    pub purpose: Purpose,
+    pub status: u16,
+    /// A list read: the filters it used, and every case and citizen it returned.
+    pub filters: Option<serde_json::Value>,
+    pub case_ids: Vec<Uuid>,
+    pub citizen_ids: Vec<Uuid>,
+}
+
+impl Entry {
+    /// An access to one case (and so to its citizen).
+    pub fn case(action: Action, purpose: Purpose, case_id: Uuid, citizen_id: Uuid, status: u16) -> Entry {
+        Entry {
+            action,
+            resource: "case",
+            resource_id: Some(case_id),
+            case_id: Some(case_id),
+            citizen_id: Some(citizen_id),
+            purpose,
+            status,
+            filters: None,
+            case_ids: vec![],
+            citizen_ids: vec![],
+        }
+    }
+
+    /// An access to a citizen's own record.
+    pub fn citizen(action: Action, purpose: Purpose, citizen_id: Uuid, status: u16) -> Entry {
+        Entry {
+            action,
+            resource: "citizen",
+            resource_id: Some(citizen_id),
+            case_id: None,
+            citizen_id: Some(citizen_id),
+            purpose,
+            status,
+            filters: None,
+            case_ids: vec![],
+            citizen_ids: vec![],
+        }
+    }
+
+    pub fn resource(mut self, resource: &'static str, id: Uuid) -> Entry {
+        self.resource = resource;
+        self.resource_id = Some(id);
+        self
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewRow<'a> {
+    actor_iss: &'a str,
+    actor_sub: &'a str,
+    actor_dept: &'a str,
+    action: &'a str,
+    resource: &'a str,
+    resource_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    citizen_id: Option<Uuid>,
+    purpose: &'a str,
+    status: i16,
+    request_id: &'a str,
+    filters: Option<&'a serde_json::Value>,
+    case_ids: &'a [Uuid],
+    citizen_ids: &'a [Uuid],
+}
+
+fn insert(conn: &mut PgConnection, actor: &Actor, e: &Entry) -> Result<(), AppError> {
+    diesel::insert_into(audit_log::table)
+        .values(NewRow {
+            actor_iss: &actor.iss,
+            actor_sub: &actor.sub,
+            actor_dept: &actor.dept,
+            action: e.action.as_str(),
+            resource: e.resource,
+            resource_id: e.resource_id,
+            case_id: e.case_id,
+            citizen_id: e.citizen_id,
+            purpose: e.purpose.as_str(),
+            status: e.status as i16,
+            request_id: &actor.request_id,
+            filters: e.filters.as_ref(),
+            case_ids: &e.case_ids,
+            citizen_ids: &e.citizen_ids,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The purpose a read serves: a departmental system reads for integration; a person reads for
+/// the stage the case is at (or, for a list, the stage it asks for).
+pub fn purpose_for(p: &Principal, status: Option<CaseStatus>) -> Purpose {
+    if p.has(Role::System) {
+        return Purpose::Integration;
+    }
+    match status {
+        Some(CaseStatus::Referred) => Purpose::Referral,
+        Some(CaseStatus::AwaitingCommittee) => Purpose::Committee,
+        Some(CaseStatus::Declined) => Purpose::Screening,
+        Some(CaseStatus::Active | CaseStatus::Closed) | None => Purpose::Coordination,
+    }
+}
+
+/// Records an access in the current transaction.
+pub fn record(conn: &mut PgConnection, p: &Principal, entry: Entry) -> Result<(), AppError> {
+    insert(conn, &Actor::from(p), &entry)
+}
+
+/// Builds the refusal of a read: answered 404, recorded as `denied`.
+pub fn deny(p: &Principal, resource: &'static str, id: Uuid, purpose: Purpose) -> AppError {
+    let (case_id, citizen_id) = match resource {
+        "citizen" => (None, Some(id)),
+        _ => (Some(id), None),
+    };
+    AppError::Denied(Box::new(Denial {
+        actor: Actor::from(p),
+        resource,
+        resource_id: Some(id),
+        case_id,
+        citizen_id,
+        purpose,
+    }))
+}
+
+/// Records a refused access on its own, after the refused transaction rolled back.
+pub fn record_denial(conn: &mut PgConnection, d: &Denial) -> Result<(), AppError> {
+    let entry = Entry {
+        action: Action::Denied,
+        resource: d.resource,
+        resource_id: d.resource_id,
+        case_id: d.case_id,
+        citizen_id: d.citizen_id,
+        purpose: d.purpose,
+        status: 404,
+        filters: None,
+        case_ids: vec![],
+        citizen_ids: vec![],
+    };
+    insert(conn, &d.actor, &entry)
+}

@@ -1,0 +1,172 @@
+//! Who is calling: bearer tokens from the departmental systems, verified against their issuer's
+//! keys, become a [`Principal`]. Every path under `/api/v1` passes through [`authenticate`], so
+//! no handler can forget it.
+
+pub mod issuers;
+
+use std::future::{ready, Ready};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
+use jsonwebtoken::errors::ErrorKind;
+use serde::{Deserialize, Serialize};
+
+pub use issuers::Issuers;
+
+use crate::domain::{Department, Role};
+use crate::error::AppError;
+use crate::request_id::RequestId;
+
+/// The claims Helhed reads. Registered claims are checked by the validation of the issuer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    pub dept: String,
+    pub roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// An authenticated caller: a person or a system account of a department.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub iss: String,
+    pub sub: String,
+    pub dept: Department,
+    pub roles: Vec<Role>,
+    pub name: Option<String>,
+    /// The request this principal made, for the audit log.
+    pub request_id: String,
+}
+
+impl Principal {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
+
+    /// 403 unless the principal holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role], operation: &str) -> Result<(), AppError> {
+        if self.has_any(roles) {
+            Ok(())
+        } else {
+            let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AppError::Forbidden(format!("{operation} needs the role {}", names.join(" or "))))
+        }
+    }
+}
+
+/// Verifies a bearer token and returns the principal, or the reason for a 401.
+pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Principal, &'static str> {
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed or its algorithm is not allowed")?;
+    // The issuer is read before the signature is checked, only to choose the key; nothing
+    // else from the unverified claims is used.
+    #[derive(Deserialize)]
+    struct Unverified {
+        iss: Option<String>,
+    }
+    let unverified: Unverified =
+        jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| "the token is malformed")?;
+    let issuer = unverified.iss.as_deref().and_then(|iss| issuers.get(iss)).ok_or("unknown issuer")?;
+    if header.alg != issuer.algorithm {
+        return Err("the token's algorithm is not its issuer's");
+    }
+    let key = issuer.key_for(header.kid.as_deref()).ok_or("the issuer holds no such key (kid)")?;
+    #[derive(Deserialize)]
+    struct Verified {
+        iss: String,
+        sub: String,
+        dept: String,
+        roles: Vec<String>,
+        name: Option<String>,
+    }
+    let data = jsonwebtoken::decode::<Verified>(token, key, &issuer.validation).map_err(|e| match e.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not yet valid",
+        ErrorKind::InvalidAudience => "the token is for another audience",
+        ErrorKind::InvalidIssuer => "unknown issuer",
+        ErrorKind::InvalidSignature => "the token's signature is not valid",
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not its issuer's",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim (exp, iss, aud, sub)",
+        _ => "the token is malformed or lacks dept or roles",
+    })?;
+    let claims = data.claims;
+    if claims.sub.trim().is_empty() {
+        return Err("the token's sub is empty");
+    }
+    let dept = Department::parse(&claims.dept).ok_or("unknown department")?;
+    if !issuer.departments.contains(&dept) {
+        return Err("the issuer may not speak for this department");
+    }
+    if claims.roles.is_empty() {
+        return Err("the token has no role");
+    }
+    let roles = claims.roles.iter().map(|r| Role::parse(r)).collect::<Option<Vec<_>>>().ok_or("unknown role")?;
+    Ok(Principal {
+        iss: claims.iss,
+        sub: claims.sub,
+        dept,
+        roles,
+        name: claims.name.filter(|n| !n.trim().is_empty()),
+        request_id: request_id.to_string(),
+    })
+}
+
+/// Mints a token with the issuer's own signing key (`helhed token`, tests, demo set-up).
+pub fn mint(issuers: &Issuers, iss: &str, claims: &Claims) -> Result<String, String> {
+    let issuer = issuers.get(iss).ok_or_else(|| format!("issuer {iss:?} is not in the issuers file"))?;
+    let (key, kid) = issuer
+        .signing_key()
+        .ok_or_else(|| format!("issuer {iss:?} has neither secret nor private_key_pem to sign with"))?;
+    let mut header = jsonwebtoken::Header::new(issuer.algorithm);
+    header.kid = kid.map(str::to_string);
+    jsonwebtoken::encode(&header, claims, key).map_err(|e| format!("cannot sign: {e}"))
+}
+
+/// Middleware for `/api/v1`: a request without a valid bearer token goes no further.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let issuers = req.app_data::<web::Data<Issuers>>().expect("issuers are configured").clone();
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let token = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let principal = match token {
+        None => Err("send Authorization: Bearer <token>"),
+        Some(token) => verify(&issuers, token, &request_id),
+    };
+    match principal {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+        }
+        Err(reason) => Ok(req.into_response(AppError::Unauthorized(reason).error_response())),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Ready<Result<Principal, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(req.extensions().get::<Principal>().cloned().ok_or(AppError::Unauthorized("no principal")))
+    }
+}

@@ -1,0 +1,100 @@
+//! Every setting, read from the environment once at start-up and validated, so that a missing
+//! or bad one stops the service with one line naming it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+fn bad(name: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { name, problem: problem.into() }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub issuers_path: PathBuf,
+    pub audience: String,
+    pub max_frame_ore: i64,
+    pub db_pool_size: u32,
+}
+
+impl std::fmt::Debug for Config {
+    // The database URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("issuers_path", &self.issuers_path)
+            .field("audience", &self.audience)
+            .field("max_frame_ore", &self.max_frame_ore)
+            .field("db_pool_size", &self.db_pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default cap of a budget frame: 50,000 DKK.
+pub const DEFAULT_MAX_FRAME_ORE: i64 = 5_000_000;
+
+fn var(name: &'static str) -> Result<Option<String>, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(bad(name, "is not valid UTF-8")),
+    }
+}
+
+pub fn database_url() -> Result<String, ConfigError> {
+    let url = var("DATABASE_URL")?
+        .ok_or_else(|| bad("DATABASE_URL", "is not set (e.g. postgres://helhed@127.0.0.1/helhed)"))?;
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(bad("DATABASE_URL", "must be a postgres:// URL"));
+    }
+    Ok(url)
+}
+
+pub fn issuers_path() -> Result<PathBuf, ConfigError> {
+    let path = var("HELHED_ISSUERS")?.ok_or_else(|| bad("HELHED_ISSUERS", "is not set: name the issuers TOML file"))?;
+    Ok(PathBuf::from(path))
+}
+
+pub fn audience() -> Result<String, ConfigError> {
+    Ok(var("HELHED_AUDIENCE")?.unwrap_or_else(|| "helhed".to_string()))
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let bind = match var("HELHED_BIND")? {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| bad("HELHED_BIND", "must be host:port, e.g. 127.0.0.1:8080"))?,
+        };
+        let max_frame_ore = match var("HELHED_MAX_FRAME_ORE")? {
+            None => DEFAULT_MAX_FRAME_ORE,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if n > 0 => n,
+                _ => return Err(bad("HELHED_MAX_FRAME_ORE", "must be a positive whole number of øre")),
+            },
+        };
+        let db_pool_size = match var("HELHED_DB_POOL_SIZE")? {
+            None => 10,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => return Err(bad("HELHED_DB_POOL_SIZE", "must be a whole number from 1 to 1000")),
+            },
+        };
+        Ok(Config {
+            database_url: database_url()?,
+            bind,
+            issuers_path: issuers_path()?,
+            audience: audience()?,
+            max_frame_ore,
+            db_pool_size,
+        })
+    }
+}

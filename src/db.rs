@@ -1,0 +1,219 @@
+//! The connection pool, the embedded migrations, and the one way to run diesel: on the blocking
+//! thread pool, never on an actix worker thread.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// How long a request waits for a pooled connection before it is answered 503.
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Session limits on every pooled connection, so that no statement or forgotten transaction can
+/// hold a connection (and the locks it took) for long.
+#[derive(Debug)]
+struct SessionLimits;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionLimits {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "SET statement_timeout = '15s'; SET idle_in_transaction_session_timeout = '30s'; \
+             SET lock_timeout = '10s'; SET TIME ZONE 'UTC'",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Adds a connect timeout and TCP keepalives to a URL that does not set them, so that an
+/// unreachable database is noticed in seconds, not minutes.
+pub fn with_timeouts(url: &str) -> String {
+    let mut url = url.to_string();
+    for (key, value) in [("connect_timeout", "3"), ("keepalives_idle", "30"), ("keepalives_interval", "10")] {
+        if !url.contains(&format!("{key}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{key}={value}"));
+        }
+    }
+    url
+}
+
+/// Runs the pending migrations on one direct connection.
+pub fn migrate(database_url: &str) -> Result<Vec<String>, String> {
+    let mut conn = PgConnection::establish(&with_timeouts(database_url))
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| format!("migration failed: {e}"))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Builds the pool without connecting, so that the service starts (and reports not ready)
+    /// while the database is away, and recovers by itself when it returns.
+    pub fn new(database_url: &str, size: u32) -> Db {
+        let manager = ConnectionManager::<PgConnection>::new(with_timeouts(database_url));
+        let pool = Pool::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .test_on_check_out(false)
+            .connection_customizer(Box::new(SessionLimits))
+            .build_unchecked(manager);
+        Db { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| AppError::Internal("blocking task failed".into()))?
+    }
+
+    /// Runs `f` in one transaction: everything it writes (the change, its audit entry, its
+    /// event) commits together or not at all. A refusal by the access rules rolls back and is
+    /// then written to the audit log on its own.
+    pub async fn tx<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| match conn.transaction(f) {
+            Err(AppError::Denied(denial)) => {
+                crate::audit::record_denial(conn, &denial)?;
+                Err(AppError::Denied(denial))
+            }
+            other => other,
+        })
+        .await
+    }
+
+    /// Whether the database answers now.
+    pub async fn ready(&self) -> bool {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+}
+
+/// Turns a diesel error into the caller's answer. Messages from PostgreSQL can carry values
+/// (`Key (cpr)=(…)`), so only the kind, table and constraint go to the log.
+pub fn classify(e: DieselError) -> AppError {
+    match e {
+        DieselError::NotFound => AppError::NotFound,
+        DieselError::DatabaseError(kind, info) => {
+            let message = info.message();
+            let unreachable =
+                matches!(kind, DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand)
+                    || message.contains("server closed the connection")
+                    || message.contains("no connection to the server")
+                    || message.contains("terminating connection")
+                    || message.contains("could not receive data")
+                    || message.contains("canceling statement due to statement timeout")
+                    || message.contains("canceling statement due to lock timeout");
+            if unreachable {
+                return AppError::ServiceUnavailable(format!("database: {kind:?}"));
+            }
+            if matches!(kind, DatabaseErrorKind::SerializationFailure) {
+                return AppError::ServiceUnavailable("database: serialization failure".into());
+            }
+            AppError::Internal(format!(
+                "database error {kind:?} (table {}, constraint {})",
+                info.table_name().unwrap_or("-"),
+                info.constraint_name().unwrap_or("-")
+            ))
+        }
+        DieselError::BrokenTransactionManager => AppError::ServiceUnavailable("database: broken transaction".into()),
+        other => AppError::Internal(format!("database: {}", variant_name(&other))),
+    }
+}
+
+fn variant_name(e: &DieselError) -> &'static str {
+    match e {
+        DieselError::InvalidCString(_) => "invalid C string",
+        DieselError::QueryBuilderError(_) => "query builder error",
+        DieselError::DeserializationError(_) => "deserialization error",
+        DieselError::SerializationError(_) => "serialization error",
+        DieselError::RollbackErrorOnCommit { .. } => "rollback error on commit",
+        DieselError::RollbackTransaction => "rollback",
+        DieselError::AlreadyInTransaction => "already in transaction",
+        DieselError::NotInTransaction => "not in transaction",
+        _ => "other",
+    }
+}
+
+/// Runs the migrations at start-up when some are pending. When none are, it only reads, so a
+/// service role without DDL rights starts against a database its owner migrated.
+pub fn migrate_if_needed(database_url: &str) -> Result<(), String> {
+    use diesel::migration::MigrationSource;
+    use diesel::pg::Pg;
+
+    #[derive(QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let mut conn = PgConnection::establish(&with_timeouts(database_url))
+        .map_err(|e| format!("cannot connect to the database (DATABASE_URL): {e}"))?;
+    let applied: Option<Vec<String>> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+        .load::<Applied>(&mut conn)
+        .ok()
+        .map(|rows| rows.into_iter().map(|r| r.version).collect());
+    let known = MigrationSource::<Pg>::migrations(&MIGRATIONS).map_err(|e| format!("migrations: {e}"))?;
+    let pending = match &applied {
+        None => true,
+        Some(applied) => known.iter().any(|m| !applied.contains(&m.name().version().to_string())),
+    };
+    if pending {
+        drop(conn);
+        for version in migrate(database_url)? {
+            log::info!("applied migration {version}");
+        }
+    }
+    Ok(())
+}
+
+/// Grants a service role what it needs and no more: data rights on every table, but only
+/// SELECT and INSERT on the audit log, and no right to change the schema.
+pub fn grant_service_role(database_url: &str, role: &str) -> Result<(), String> {
+    if !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || role.is_empty() {
+        return Err(format!("--grant-to: {role:?} is not a plain role name"));
+    }
+    let mut conn = PgConnection::establish(&with_timeouts(database_url))
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    conn.batch_execute(&format!(
+        "GRANT USAGE ON SCHEMA public TO {role};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
+         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON __diesel_schema_migrations FROM {role};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
+    ))
+    .map_err(|e| format!("granting rights to {role}: {e}"))
+}

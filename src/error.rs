@@ -1,0 +1,266 @@
+//! One error type for the whole service, answered as RFC 9457 problem details with a stable
+//! `code`. Details are written by us, never copied from user input or the database, so no
+//! CPR number or SQL can reach a response.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::FieldError;
+
+/// An RFC 9457 problem details document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; one per `code`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable and machine-readable, e.g. `validation_failed`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Each field that is wrong, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// With `budget_exceeded`: what is left of the frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_ore: Option<i64>,
+}
+
+/// A read that the access rules refused: answered 404, and written to the audit log after the
+/// refused transaction rolled back, so that the attempt is on record.
+#[derive(Debug, Clone)]
+pub struct Denial {
+    pub actor: crate::audit::Actor,
+    pub resource: &'static str,
+    pub resource_id: Option<uuid::Uuid>,
+    pub case_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<uuid::Uuid>,
+    pub purpose: crate::audit::Purpose,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("malformed JSON")]
+    MalformedJson(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("not found (denied)")]
+    Denied(Box<Denial>),
+    #[error("method not allowed")]
+    MethodNotAllowed(&'static str),
+    #[error("conflict")]
+    Conflict(String),
+    #[error("invalid transition")]
+    InvalidTransition(String),
+    #[error("budget exceeded")]
+    BudgetExceeded { remaining_ore: i64 },
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("outside target group")]
+    OutsideTargetGroup(Vec<FieldError>),
+    #[error("referral incomplete")]
+    ReferralIncomplete(Vec<FieldError>),
+    #[error("quorum not met")]
+    QuorumNotMet(Vec<FieldError>),
+    #[error("composition invalid")]
+    CompositionInvalid(Vec<FieldError>),
+    #[error("not on agenda")]
+    NotOnAgenda,
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    #[error("service unavailable: {0}")]
+    ServiceUnavailable(String),
+    /// The cause is for the log only (it must carry no personal data); the caller sees a
+    /// generic 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::MalformedJson(_) => "malformed_json",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound | AppError::Denied(_) => "not_found",
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
+            AppError::Conflict(_) => "conflict",
+            AppError::InvalidTransition(_) => "invalid_transition",
+            AppError::BudgetExceeded { .. } => "budget_exceeded",
+            AppError::PreconditionFailed => "precondition_failed",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::Validation(_) => "validation_failed",
+            AppError::OutsideTargetGroup(_) => "outside_target_group",
+            AppError::ReferralIncomplete(_) => "referral_incomplete",
+            AppError::QuorumNotMet(_) => "quorum_not_met",
+            AppError::CompositionInvalid(_) => "composition_invalid",
+            AppError::NotOnAgenda => "not_on_agenda",
+            AppError::IdempotencyKeyReused => "idempotency_key_reused",
+            AppError::ServiceUnavailable(_) => "service_unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::MalformedJson(_) => "The request body is not valid JSON",
+            AppError::Unauthorized(_) => "A valid bearer token is required",
+            AppError::Forbidden(_) => "Your role does not allow this operation",
+            AppError::NotFound | AppError::Denied(_) => "Not found",
+            AppError::MethodNotAllowed(_) => "Method not allowed",
+            AppError::Conflict(_) => "Conflict with the current state",
+            AppError::InvalidTransition(_) => "The case cannot make this move",
+            AppError::BudgetExceeded { .. } => "The spend exceeds the remaining budget frame",
+            AppError::PreconditionFailed => "The resource has changed",
+            AppError::PayloadTooLarge => "The request body is too large",
+            AppError::UnsupportedMediaType => "The request body must be application/json",
+            AppError::Validation(_) => "The request is not valid",
+            AppError::OutsideTargetGroup(_) => "The citizen is outside the target group",
+            AppError::ReferralIncomplete(_) => "The referral is incomplete",
+            AppError::QuorumNotMet(_) => "The committee is not quorate",
+            AppError::CompositionInvalid(_) => "The committee's composition breaks the rules",
+            AppError::NotOnAgenda => "The case is not on this meeting's agenda",
+            AppError::IdempotencyKeyReused => "The idempotency key was used with another request",
+            AppError::ServiceUnavailable(_) => "The service is temporarily unavailable",
+            AppError::Internal(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        Some(match self {
+            AppError::MalformedJson(d) | AppError::Forbidden(d) | AppError::Conflict(d) => d.clone(),
+            AppError::InvalidTransition(d) => d.clone(),
+            AppError::Unauthorized(why) => (*why).to_string(),
+            AppError::NotFound | AppError::Denied(_) => "no such resource, or you do not take part in it".to_string(),
+            AppError::MethodNotAllowed(allow) => format!("this resource allows {allow}"),
+            AppError::BudgetExceeded { remaining_ore } => {
+                format!("only {remaining_ore} øre remain of the budget frame; a larger spend must go to the committee")
+            }
+            AppError::PreconditionFailed => {
+                "If-Match does not match the current ETag; fetch the resource again".to_string()
+            }
+            AppError::PayloadTooLarge => "request bodies are limited to 256 KiB".to_string(),
+            AppError::UnsupportedMediaType => "send the body with Content-Type: application/json".to_string(),
+            AppError::Validation(_) => "see errors for each field".to_string(),
+            AppError::OutsideTargetGroup(_) => "see errors for the rule that excludes the citizen".to_string(),
+            AppError::ReferralIncomplete(_) => "see errors for what the referral lacks".to_string(),
+            AppError::QuorumNotMet(_) | AppError::CompositionInvalid(_) => {
+                "see errors for each broken rule".to_string()
+            }
+            AppError::NotOnAgenda => "put the case on the meeting's agenda first".to_string(),
+            AppError::IdempotencyKeyReused => {
+                "this Idempotency-Key was first used with a different request body".to_string()
+            }
+            AppError::ServiceUnavailable(_) => "try again shortly".to_string(),
+            AppError::Internal(_) => "the error has been logged; quote the X-Request-Id response header".to_string(),
+        })
+    }
+
+    fn errors(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Validation(e)
+            | AppError::OutsideTargetGroup(e)
+            | AppError::ReferralIncomplete(e)
+            | AppError::QuorumNotMet(e)
+            | AppError::CompositionInvalid(e) => e.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        Problem {
+            type_: format!("urn:helhed:problem:{code}"),
+            title: self.title().to_string(),
+            status: self.status_code().as_u16(),
+            code: code.to_string(),
+            detail: self.detail(),
+            errors: self.errors(),
+            remaining_ore: match self {
+                AppError::BudgetExceeded { remaining_ore } => Some(*remaining_ore),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound | AppError::Denied(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict(_) | AppError::InvalidTransition(_) | AppError::BudgetExceeded { .. } => {
+                StatusCode::CONFLICT
+            }
+            AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_)
+            | AppError::OutsideTargetGroup(_)
+            | AppError::ReferralIncomplete(_)
+            | AppError::QuorumNotMet(_)
+            | AppError::CompositionInvalid(_)
+            | AppError::NotOnAgenda
+            | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            AppError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"helhed\", error=\"invalid_token\""));
+            }
+            AppError::ServiceUnavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "2"));
+            }
+            AppError::MethodNotAllowed(allow) => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            _ => {}
+        }
+        // The request id is added by the request middleware, which also logs internal causes.
+        response.extensions_mut().insert(ErrorCause(self.to_string()));
+        response.body(serde_json::to_string(&self.problem()).expect("a problem serialises"))
+    }
+}
+
+/// The internal description of an error, carried on the response for the request log.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        crate::db::classify(e)
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(_: r2d2::Error) -> Self {
+        AppError::ServiceUnavailable("no database connection available".to_string())
+    }
+}

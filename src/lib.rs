@@ -1,0 +1,87 @@
+//! Helhed: holistic, cross-departmental case handling. This crate builds the actix-web
+//! application; `main.rs` and the tests both start it through [`server`].
+
+pub mod access;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod request_id;
+pub mod schema;
+pub mod seed;
+pub mod store;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Issuers;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// What every request may use: built once, shared by all workers.
+#[derive(Clone)]
+pub struct State {
+    pub db: Db,
+    pub issuers: Arc<Issuers>,
+    pub max_frame_ore: i64,
+}
+
+/// The whole application: operations endpoints, Swagger UI, and the authenticated API.
+pub fn app(
+    state: State,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state.db.clone()))
+        .app_data(web::Data::from(state.issuers.clone()))
+        .app_data(web::Data::new(state.clone()))
+        .app_data(api::extract::path_config())
+        .wrap(from_fn(request_id::request_context))
+        .configure(api::ops::configure)
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .route(
+            "/swagger-ui",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect().insert_header(("Location", "/swagger-ui/")).finish()
+            }),
+        )
+        .service(
+            web::scope("/api/v1")
+                .wrap(from_fn(auth::authenticate))
+                .configure(api::configure)
+                .default_service(web::to(not_found)),
+        )
+        .default_service(web::to(not_found))
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// Binds the application to `listener` with graceful shutdown on SIGTERM / Ctrl-C: in-flight
+/// requests finish, new connections are refused.
+pub fn server(state: State, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
+    let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(30);
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}

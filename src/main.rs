@@ -1,0 +1,147 @@
+//! The `helhed` command: serve | migrate | token | openapi | seed.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use helhed::auth::{self, Issuers};
+use helhed::config::{self, Config};
+use helhed::db::{self, Db};
+
+#[derive(Parser)]
+#[command(name = "helhed", version, about = "Holistic, cross-departmental case handling")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default), configured by the environment.
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate {
+        /// Then grant this role exactly what the service needs: no UPDATE or DELETE on the
+        /// audit log, no DDL.
+        #[arg(long, value_name = "ROLE")]
+        grant_to: Option<String>,
+    },
+    /// Mint a token from the issuers file (HELHED_ISSUERS), for scripts and Swagger UI.
+    Token {
+        #[arg(long)]
+        iss: String,
+        #[arg(long)]
+        sub: String,
+        #[arg(long)]
+        dept: String,
+        /// Comma-separated: caseworker, leader, admin, auditor, system.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Load data into the database (DATABASE_URL).
+    Seed {
+        /// The two Norddjurs committees with fictional members and a handful of fictional cases;
+        /// does nothing if committees exist already.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(),
+        Command::Migrate { grant_to } => migrate(grant_to.as_deref()),
+        Command::Token { iss, sub, dept, roles, name, ttl } => token(&iss, &sub, &dept, roles, name, ttl),
+        Command::Openapi => {
+            print!("{}", helhed::openapi::document());
+            Ok(())
+        }
+        Command::Seed { demo } => seed(demo),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("helhed: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn setting<T>(r: Result<T, config::ConfigError>) -> Result<T, String> {
+    r.map_err(|e| format!("configuration: {e}"))
+}
+
+fn serve() -> Result<(), String> {
+    let config = setting(Config::from_env())?;
+    let issuers = Issuers::load(&config.issuers_path, &config.audience)
+        .map_err(|e| format!("configuration: HELHED_ISSUERS: {e}"))?;
+    db::migrate_if_needed(&config.database_url)?;
+    let listener = TcpListener::bind(config.bind)
+        .map_err(|e| format!("configuration: HELHED_BIND: cannot bind {}: {e}", config.bind))?;
+    let state = helhed::State {
+        db: Db::new(&config.database_url, config.db_pool_size),
+        issuers: Arc::new(issuers),
+        max_frame_ore: config.max_frame_ore,
+    };
+    log::info!("helhed listening on http://{} ({} issuers)", config.bind, state.issuers.len());
+    let system = actix_web::rt::System::new();
+    system.block_on(async move { helhed::server(state, listener, None)?.await }).map_err(|e| format!("server: {e}"))
+}
+
+fn migrate(grant_to: Option<&str>) -> Result<(), String> {
+    let url = setting(config::database_url())?;
+    let applied = db::migrate(&url)?;
+    for version in &applied {
+        log::info!("applied migration {version}");
+    }
+    if let Some(role) = grant_to {
+        db::grant_service_role(&url, role)?;
+        log::info!("granted the service's rights to {role}");
+    }
+    Ok(())
+}
+
+fn token(iss: &str, sub: &str, dept: &str, roles: Vec<String>, name: Option<String>, ttl: i64) -> Result<(), String> {
+    let issuers_path = setting(config::issuers_path())?;
+    let audience = setting(config::audience())?;
+    let issuers = Issuers::load(&issuers_path, &audience).map_err(|e| format!("HELHED_ISSUERS: {e}"))?;
+    let now = chrono::Utc::now().timestamp();
+    let claims = auth::Claims {
+        iss: iss.to_string(),
+        sub: sub.to_string(),
+        aud: audience,
+        exp: now + ttl,
+        nbf: None,
+        iat: Some(now),
+        dept: dept.to_string(),
+        roles,
+        name,
+    };
+    println!("{}", auth::mint(&issuers, iss, &claims)?);
+    Ok(())
+}
+
+fn seed(demo: bool) -> Result<(), String> {
+    if !demo {
+        return Err("say what to seed: --demo".into());
+    }
+    let url = setting(config::database_url())?;
+    db::migrate_if_needed(&url)?;
+    let loaded = helhed::seed::demo(&url)?;
+    if loaded {
+        log::info!("demo data loaded");
+    } else {
+        log::info!("committees exist already; demo data not loaded again");
+    }
+    Ok(())
+}

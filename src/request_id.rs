@@ -1,0 +1,106 @@
+//! The outermost middleware: gives every request an id (the caller's `X-Request-Id` when it is
+//! safe to log, else a new one), writes one log line per request, and makes sure every error
+//! leaves as problem+json.
+//!
+//! The log line carries method, route template, status, duration, request id and `sub` — never
+//! the query string, a body or a token, since those can carry CPR numbers.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+
+use crate::auth::Principal;
+use crate::error::{AppError, ErrorCause};
+
+pub const HEADER: &str = "x-request-id";
+
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// A caller's id is reused only if it is short and plain, so it cannot forge log lines.
+fn acceptable(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+
+    // Inner middleware answers with responses, not errors, so that every request is logged here.
+    let mut res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            log::error!("{method} - error outside a response request_id={id}: {err}");
+            return Err(err);
+        }
+    };
+    res = as_problem(res);
+    let route = res.request().match_pattern().unwrap_or_else(|| "-".to_string());
+    let status = res.status();
+    let sub = res.request().extensions().get::<Principal>().map(|p| p.sub.clone()).unwrap_or_else(|| "-".into());
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let cause = res.response().extensions().get::<ErrorCause>().map(|c| c.0.clone());
+    if status.is_server_error() {
+        log::error!(
+            "{method} {route} {} {millis:.1}ms request_id={id} sub={sub} cause={}",
+            status.as_u16(),
+            cause.as_deref().unwrap_or("-")
+        );
+    } else {
+        log::info!("{method} {route} {} {millis:.1}ms request_id={id} sub={sub}", status.as_u16());
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HeaderName::from_static(HEADER), value);
+    }
+    Ok(res)
+}
+
+/// Any error response not already problem+json (from actix itself, or a library) is replaced
+/// by the problem for its status, so clients see one error format.
+fn as_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_problem =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return res;
+    }
+    let error = match status.as_u16() {
+        400 => AppError::MalformedJson("the request could not be read".into()),
+        401 => AppError::Unauthorized("send Authorization: Bearer <token>"),
+        403 => AppError::Forbidden("not allowed".into()),
+        404 => AppError::NotFound,
+        405 => AppError::MethodNotAllowed("other methods"),
+        413 => AppError::PayloadTooLarge,
+        415 => AppError::UnsupportedMediaType,
+        412 => AppError::PreconditionFailed,
+        422 => AppError::Validation(vec![]),
+        503 => AppError::ServiceUnavailable("unavailable".into()),
+        s if s >= 500 => AppError::Internal(format!("status {s} without a problem body")),
+        _ => AppError::Validation(vec![]),
+    };
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let mut response: HttpResponse = error.error_response();
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    ServiceResponse::new(req, response)
+}

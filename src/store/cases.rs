@@ -1,0 +1,206 @@
+//! Cases: the referral, its screening, and the committee's settings, in one row per case.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::access;
+use crate::auth::Principal;
+use crate::schema::cases;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: Uuid,
+    pub citizen_id: Uuid,
+    pub track: String,
+    pub committee_id: Uuid,
+    pub status: String,
+    pub age_at_referral: i32,
+    pub problem_areas: Vec<String>,
+    pub description: Option<String>,
+    pub involved_departments: Vec<String>,
+    pub involved_caseworkers: Value,
+    pub current_interventions: Vec<String>,
+    pub citizen_view: Option<String>,
+    pub under_18_justification: Option<String>,
+    pub exclusions: Value,
+    pub referred_at: DateTime<Utc>,
+    pub referrer_iss: String,
+    pub referrer_sub: String,
+    pub referrer_dept: String,
+    pub referrer_name: Option<String>,
+    pub screened_at: Option<DateTime<Utc>>,
+    pub screener_sub: Option<String>,
+    pub screener_dept: Option<String>,
+    pub screener_name: Option<String>,
+    pub screening_outcome: Option<String>,
+    pub screening_reason: Option<String>,
+    pub screening_note: Option<String>,
+    pub coordinator_sub: Option<String>,
+    pub coordinator_dept: Option<String>,
+    pub coordinator_name: Option<String>,
+    pub follow_up_on: Option<NaiveDate>,
+    pub frame_ore: i64,
+    pub spent_ore: i64,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closure_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The referral's content, as stored.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = cases)]
+pub struct ReferralFields {
+    pub problem_areas: Vec<String>,
+    pub description: Option<String>,
+    pub involved_departments: Vec<String>,
+    pub involved_caseworkers: Value,
+    pub current_interventions: Vec<String>,
+    pub citizen_view: Option<String>,
+    pub under_18_justification: Option<String>,
+    pub exclusions: Value,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = cases)]
+pub struct NewCase<'a> {
+    pub id: Uuid,
+    pub citizen_id: Uuid,
+    pub track: &'a str,
+    pub committee_id: Uuid,
+    pub status: &'a str,
+    pub age_at_referral: i32,
+    pub problem_areas: &'a [String],
+    pub description: Option<&'a str>,
+    pub involved_departments: &'a [String],
+    pub involved_caseworkers: &'a Value,
+    pub current_interventions: &'a [String],
+    pub citizen_view: Option<&'a str>,
+    pub under_18_justification: Option<&'a str>,
+    pub exclusions: &'a Value,
+    pub referred_at: DateTime<Utc>,
+    pub referrer_iss: &'a str,
+    pub referrer_sub: &'a str,
+    pub referrer_dept: &'a str,
+    pub referrer_name: Option<&'a str>,
+}
+
+pub fn insert(conn: &mut PgConnection, case: &NewCase) -> QueryResult<CaseRow> {
+    diesel::insert_into(cases::table).values(case).returning(CaseRow::as_returning()).get_result(conn)
+}
+
+/// The case, if the principal may see it.
+pub fn find_visible(conn: &mut PgConnection, p: &Principal, id: Uuid) -> QueryResult<Option<CaseRow>> {
+    cases::table
+        .filter(cases::id.eq(id))
+        .filter(access::visible_cases(p))
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The case, if the principal may see it, locked for the rest of the transaction so that
+/// concurrent changes to one case apply one after the other.
+pub fn lock_visible(conn: &mut PgConnection, p: &Principal, id: Uuid) -> QueryResult<Option<CaseRow>> {
+    cases::table
+        .filter(cases::id.eq(id))
+        .filter(access::visible_cases(p))
+        .select(CaseRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// Whether the principal sees any case of the citizen.
+pub fn citizen_visible(conn: &mut PgConnection, p: &Principal, citizen_id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        cases::table.filter(cases::citizen_id.eq(citizen_id)).filter(access::visible_cases(p)),
+    ))
+    .get_result(conn)
+}
+
+pub fn update_referral(conn: &mut PgConnection, id: Uuid, fields: &ReferralFields) -> QueryResult<CaseRow> {
+    diesel::update(cases::table.find(id))
+        .set((fields, cases::version.eq(cases::version + 1), cases::updated_at.eq(diesel::dsl::now)))
+        .returning(CaseRow::as_returning())
+        .get_result(conn)
+}
+
+pub struct Screening<'a> {
+    pub status: &'a str,
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+pub fn apply_screening(conn: &mut PgConnection, p: &Principal, id: Uuid, s: &Screening) -> QueryResult<CaseRow> {
+    diesel::update(cases::table.find(id))
+        .set((
+            cases::status.eq(s.status),
+            cases::screened_at.eq(diesel::dsl::now),
+            cases::screener_sub.eq(&p.sub),
+            cases::screener_dept.eq(p.dept.as_str()),
+            cases::screener_name.eq(&p.name),
+            cases::screening_outcome.eq(s.outcome),
+            cases::screening_reason.eq(s.reason),
+            cases::screening_note.eq(s.note),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(CaseRow::as_returning())
+        .get_result(conn)
+}
+
+/// The filters of `GET /cases`.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ListFilter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committee_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordinator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub involved_department: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_before: Option<NaiveDate>,
+}
+
+/// One page of the cases the principal sees, in referral order.
+pub fn list_visible(
+    conn: &mut PgConnection,
+    p: &Principal,
+    f: &ListFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<CaseRow>> {
+    let mut query = cases::table.filter(access::visible_cases(p)).into_boxed();
+    if let Some(status) = &f.status {
+        query = query.filter(cases::status.eq(status.clone()));
+    }
+    if let Some(track) = &f.track {
+        query = query.filter(cases::track.eq(track.clone()));
+    }
+    if let Some(committee_id) = f.committee_id {
+        query = query.filter(cases::committee_id.eq(committee_id));
+    }
+    if let Some(coordinator) = &f.coordinator {
+        query = query.filter(cases::coordinator_sub.eq(coordinator.clone()));
+    }
+    if let Some(dept) = &f.involved_department {
+        query = query.filter(cases::involved_departments.contains(vec![dept.clone()]));
+    }
+    if let Some(before) = f.follow_up_before {
+        query = query.filter(cases::follow_up_on.lt(before));
+    }
+    if let Some(after) = after {
+        query = query.filter(cases::id.gt(after));
+    }
+    query.order(cases::id.asc()).limit(limit).select(CaseRow::as_select()).load(conn)
+}

@@ -1,0 +1,42 @@
+//! Diesel models and queries, one module per aggregate. Table structs live here; the API's
+//! request and response types live in `api/`.
+
+pub mod audit;
+pub mod cases;
+pub mod citizens;
+pub mod committees;
+pub mod events;
+
+/// An opaque list cursor: the id of the last item of the previous page.
+pub mod cursor {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use uuid::Uuid;
+
+    use crate::error::AppError;
+
+    pub fn encode(id: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(id.as_bytes())
+    }
+
+    pub fn decode(cursor: &str) -> Result<Uuid, AppError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+            .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
+    }
+
+    pub fn encode_seq(id: i64) -> String {
+        URL_SAFE_NO_PAD.encode(id.to_be_bytes())
+    }
+
+    pub fn decode_seq(cursor: &str) -> Result<i64, AppError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+            .map(i64::from_be_bytes)
+            .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
+    }
+}
