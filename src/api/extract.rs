@@ -123,32 +123,35 @@ fn safe_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
+/// A path segment we may repeat: a field name of ours, optionally indexed (`goals[0]`).
+fn safe_segment(segment: &str) -> bool {
+    let name = segment.split('[').next().unwrap_or(segment);
+    let indexes = &segment[name.len()..];
+    safe_name(name) && indexes.bytes().all(|b| b.is_ascii_digit() || b == b'[' || b == b']')
+}
+
+/// The request's path of a field, cut before the first segment that is not one of ours (an
+/// unknown key is the caller's text and could hold anything).
+fn safe_path(path: &str) -> String {
+    if path == "." || path.is_empty() {
+        return String::new();
+    }
+    path.split('.').take_while(|s| safe_segment(s)).collect::<Vec<_>>().join(".")
+}
+
 /// Rewrites a serde message so it keeps what was expected and drops what was sent.
 pub fn describe(path: &str, message: &str) -> (String, String) {
-    let path = if path == "." || path.is_empty() { String::new() } else { path.to_string() };
-    let between = |s: &str| s.split('`').nth(1).map(str::to_string);
+    let path = safe_path(path);
+    let or_body = |p: String| if p.is_empty() { "body".to_string() } else { p };
     if message.starts_with("unknown field") {
-        let field = between(message).filter(|f| safe_name(f));
-        let parent = path.rsplit_once('.').map(|(p, _)| p.to_string()).unwrap_or_default();
-        let at = match (&field, parent.is_empty()) {
-            (Some(f), _) if path.ends_with(f.as_str()) => path.clone(),
-            (Some(f), true) => f.clone(),
-            (Some(f), false) => join(&parent, f),
-            (None, _) => {
-                if path.is_empty() {
-                    "body".to_string()
-                } else {
-                    path.clone()
-                }
-            }
-        };
-        return (at, "unknown field: the request names a field this API does not have".into());
+        // serde_path_to_error's path ends with the unknown key; it is named only if harmless.
+        return (or_body(path), "unknown field: the request names a field this API does not have".into());
     }
     if message.starts_with("missing field") {
-        let field = between(message).unwrap_or_default();
-        return (join(&path, &field), "is required".into());
+        let field = message.split('`').nth(1).filter(|f| safe_name(f)).unwrap_or_default();
+        return (or_body(join(&path, field)), "is required".into());
     }
-    let at = if path.is_empty() { "body".to_string() } else { path };
+    let at = or_body(path);
     if let Some((_, expected)) = message.split_once(", expected ") {
         let expected = expected.split(" at line ").next().unwrap_or(expected).replace('`', "");
         return (at, format!("must be {expected}"));
@@ -239,8 +242,10 @@ mod tests {
         assert!(!m.contains("0101901234"));
         let (f, _) = describe("exclusions.foo", "unknown field `foo`, expected one of `a`");
         assert_eq!(f, "exclusions.foo");
-        let (f, _) = describe(".", "unknown field `0101901234`, expected one of `a`");
+        let (f, _) = describe("0101901234", "unknown field `0101901234`, expected one of `a`");
         assert_eq!(f, "body");
+        let (f, _) = describe("exclusions.x0101901234", "unknown field `x0101901234`, expected one of `a`");
+        assert_eq!(f, "exclusions");
         let (f, m) = describe(".", "missing field `name`");
         assert_eq!((f.as_str(), m.as_str()), ("name", "is required"));
     }
