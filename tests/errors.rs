@@ -22,12 +22,14 @@ async fn unknown_routes_are_404_problems_and_wrong_methods_405_with_allow() {
 #[tokio::test]
 async fn request_ids_are_echoed_or_made() {
     let app = TestApp::spawn().await;
-    let res = app.client.get(format!("{}/health/live", app.base)).header("x-request-id", "abc-123").send().await.unwrap();
+    let res =
+        app.client.get(format!("{}/health/live", app.base)).header("x-request-id", "abc-123").send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "abc-123");
     let res = app.client.get(format!("{}/health/live", app.base)).send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"].len(), 36);
     // an id that could forge a log line is replaced
-    let res = app.client.get(format!("{}/api/v1/cases", app.base)).header("x-request-id", "a b\tc").send().await.unwrap();
+    let res =
+        app.client.get(format!("{}/api/v1/cases", app.base)).header("x-request-id", "a b\tc").send().await.unwrap();
     assert_ne!(res.headers()["x-request-id"], "a b\tc");
     assert_eq!(res.status(), 401);
 }
@@ -41,37 +43,71 @@ async fn bodies_are_json_within_limits_and_strict() {
     let before = app.count("SELECT count(*) FROM citizens");
 
     // 415: a JSON body with another content type
-    let res = app.client.post(&url).bearer_auth(&token).header("content-type", "text/plain").body(r#"{"cpr":"0101901234","name":"A"}"#).send().await.unwrap();
+    let res = app
+        .client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body(r#"{"cpr":"0101901234","name":"A"}"#)
+        .send()
+        .await
+        .unwrap();
     TestApp::read(res).await.problem(415, "unsupported_media_type");
     // 400: not JSON at all, and the detail does not quote it
-    let res = app.client.post(&url).bearer_auth(&token).header("content-type", "application/json").body("{\"cpr\": 0101901234").send().await.unwrap();
+    let res = app
+        .client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"cpr\": 0101901234")
+        .send()
+        .await
+        .unwrap();
     let res = TestApp::read(res).await.problem(400, "malformed_json");
     assert!(!res.text.contains("0101901234"));
     // 413: over 256 KiB, whether declared or not
     let big = json!({"cpr": "0101901234", "name": "x".repeat(300 * 1024)});
     app.post("/api/v1/citizens", &token, &big).await.problem(413, "payload_too_large");
     // 422: an unknown field, named; a CPR-like unknown key is not echoed
-    let res = app.post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": "A", "nmae": "B"})).await.problem(422, "validation_failed");
+    let res = app
+        .post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": "A", "nmae": "B"}))
+        .await
+        .problem(422, "validation_failed");
     assert_eq!(res.fields(), ["nmae"]);
-    let res = app.post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": "A", "0101901234": 1})).await.problem(422, "validation_failed");
+    let res = app
+        .post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": "A", "0101901234": 1}))
+        .await
+        .problem(422, "validation_failed");
     assert!(!res.text.contains("0101901234"), "{}", res.text);
     // 422: a wrong type, without echoing the value
-    let res = app.post("/api/v1/citizens", &token, &json!({"cpr": 1234567890u64, "name": "A"})).await.problem(422, "validation_failed");
+    let res = app
+        .post("/api/v1/citizens", &token, &json!({"cpr": 1234567890u64, "name": "A"}))
+        .await
+        .problem(422, "validation_failed");
     assert_eq!(res.fields(), ["cpr"]);
     assert!(!res.text.contains("1234567890"));
     // 422: a NUL character never reaches PostgreSQL
-    let res = app.post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": "A\u{0000}B"})).await.problem(422, "validation_failed");
+    let res = app
+        .post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": "A\u{0000}B"}))
+        .await
+        .problem(422, "validation_failed");
     assert_eq!(res.fields(), ["name"]);
     // 422: a missing field
-    let res = app.post("/api/v1/citizens", &token, &json!({"cpr": "0101901234"})).await.problem(422, "validation_failed");
+    let res =
+        app.post("/api/v1/citizens", &token, &json!({"cpr": "0101901234"})).await.problem(422, "validation_failed");
     assert_eq!(res.fields(), ["name"]);
     // 422: validation rules, per field
-    let res = app.post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": ""})).await.problem(422, "validation_failed");
+    let res = app
+        .post("/api/v1/citizens", &token, &json!({"cpr": "0101901234", "name": ""}))
+        .await
+        .problem(422, "validation_failed");
     assert_eq!(res.fields(), ["name"]);
 
     assert_eq!(app.count("SELECT count(*) FROM citizens"), before, "nothing was stored");
     // and the admin's committee PUT takes a list, refusing an object
-    let res = app.put(&format!("/api/v1/committees/{}/members", world.adult_committee), &app.as_(ADMIN), &json!({"members": []})).await;
+    let res = app
+        .put(&format!("/api/v1/committees/{}/members", world.adult_committee), &app.as_(ADMIN), &json!({"members": []}))
+        .await;
     res.problem(422, "validation_failed");
 }
 

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Json, Query};
+use super::extract::{Id, Json, Query};
 use super::{check_if_match, dedup, etag, page_limit, paginate, Page, PersonRef};
 use crate::access::{self, Parties};
 use crate::audit::{self, Action, Entry, Purpose};
@@ -463,13 +463,13 @@ fn lock_for_change(
     security(("bearer" = [])))]
 pub async fn edit(
     p: Principal,
-    id: web::Path<Uuid>,
+    id: Id,
     req: HttpRequest,
     body: Json<ReferralPatch>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     access::require_case_role(&p)?;
-    let (id, patch, headers) = (id.into_inner(), body.into_inner(), req.headers().clone());
+    let (id, patch, headers) = (id.0, body.into_inner(), req.headers().clone());
     let view = db
         .tx(move |conn| {
             let case = lock_for_change(conn, &p, id, Purpose::Referral)?;
@@ -546,12 +546,12 @@ pub async fn edit(
     security(("bearer" = [])))]
 pub async fn screen(
     p: Principal,
-    id: web::Path<Uuid>,
+    id: Id,
     body: Json<ScreeningRequest>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     access::require_case_role(&p)?;
-    let (id, s) = (id.into_inner(), body.into_inner());
+    let (id, s) = (id.0, body.into_inner());
     referral::check_screening(s.outcome, s.reason).map_err(|e| AppError::Validation(vec![e]))?;
     let view = db
         .tx(move |conn| {
@@ -605,9 +605,9 @@ pub async fn screen(
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, body = CaseView, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get(p: Principal, id: web::Path<Uuid>, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
     access::require_case_role(&p)?;
-    let id = id.into_inner();
+    let id = id.0;
     let view = db
         .tx(move |conn| {
             let case = store::cases::find_visible(conn, &p, id)?
@@ -674,12 +674,12 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn history(
     p: Principal,
-    id: web::Path<Uuid>,
+    id: Id,
     q: Query<PageQuery>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Page<HistoryEvent>>, AppError> {
     access::require_case_role(&p)?;
-    let id = id.into_inner();
+    let id = id.0;
     let limit = page_limit(q.0.limit)?;
     let after = q.0.cursor.as_deref().map(cursor::decode_seq).transpose()?;
     let page = db

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::Json;
+use super::extract::{Id, Json};
 use crate::access;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
@@ -82,9 +82,9 @@ pub async fn register(p: Principal, body: Json<CitizenRequest>, db: web::Data<Db
     params(("id" = Uuid, Path)),
     responses((status = 200, body = CitizenView), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get(p: Principal, id: web::Path<Uuid>, db: web::Data<Db>) -> Result<web::Json<CitizenView>, AppError> {
+pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<CitizenView>, AppError> {
     access::require_case_role(&p)?;
-    let id = id.into_inner();
+    let id = id.0;
     let citizen = db
         .tx(move |conn| {
             let purpose = audit::purpose_for(&p, None);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::cases::PageQuery;
-use super::extract::{Json, Query};
+use super::extract::{Id, Json, Query};
 use super::{check_if_match, etag, page_limit, paginate, Page};
 use crate::access;
 use crate::auth::Principal;
@@ -163,9 +163,9 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/committees/{id}", tag = "committees", params(("id" = Uuid, Path)),
     responses((status = 200, body = CommitteeView, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get(p: Principal, id: web::Path<Uuid>, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
     require_reader(&p)?;
-    let id = id.into_inner();
+    let id = id.0;
     let committee = db.run(move |conn| load(conn, id)).await?;
     Ok(respond(HttpResponse::Ok(), committee))
 }
@@ -223,13 +223,13 @@ fn one_active_conflict(e: diesel::result::Error, track: Track) -> AppError {
     security(("bearer" = [])))]
 pub async fn update(
     p: Principal,
-    id: web::Path<Uuid>,
+    id: Id,
     req: HttpRequest,
     body: Json<CommitteePatch>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     access::require_admin(&p, "changing committees")?;
-    let (id, patch, headers) = (id.into_inner(), body.into_inner(), req.headers().clone());
+    let (id, patch, headers) = (id.0, body.into_inner(), req.headers().clone());
     let view = db
         .tx(move |conn| {
             let committee = store::committees::lock(conn, id)?.ok_or(AppError::NotFound)?;
@@ -254,13 +254,13 @@ pub async fn update(
     security(("bearer" = [])))]
 pub async fn set_members(
     p: Principal,
-    id: web::Path<Uuid>,
+    id: Id,
     req: HttpRequest,
     body: Json<MembersRequest>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     access::require_admin(&p, "setting committee members")?;
-    let (id, seats, headers) = (id.into_inner(), body.into_inner().members, req.headers().clone());
+    let (id, seats, headers) = (id.0, body.into_inner().members, req.headers().clone());
     let view = db
         .tx(move |conn| {
             let committee = store::committees::lock(conn, id)?.ok_or(AppError::NotFound)?;

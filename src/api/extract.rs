@@ -229,6 +229,21 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
 }
 
+/// The `{id}` of a path. actix's own `Path` extractor logs the raw path when it fails to parse,
+/// and a path can carry anything (a CPR number pasted by mistake), so ids are read here: an id
+/// that is not a UUID simply names nothing.
+pub struct Id(pub uuid::Uuid);
+
+impl FromRequest for Id {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Id, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req.match_info().get("id").and_then(|s| uuid::Uuid::parse_str(s).ok());
+        std::future::ready(id.map(Id).ok_or(AppError::NotFound))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

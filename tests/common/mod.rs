@@ -122,7 +122,8 @@ fn issuers_file() -> &'static PathBuf {
         std::fs::create_dir_all(&dir).unwrap();
         let mut set = JwkSet { keys: vec![] };
         for (kid, key) in [("k1", "es256-b.key"), ("k2", "es256-c.key")] {
-            let mut jwk = Jwk::from_encoding_key(&EncodingKey::from_ec_pem(&key_pem(key)).unwrap(), Algorithm::ES256).unwrap();
+            let mut jwk =
+                Jwk::from_encoding_key(&EncodingKey::from_ec_pem(&key_pem(key)).unwrap(), Algorithm::ES256).unwrap();
             jwk.common.key_id = Some(kid.into());
             set.keys.push(jwk);
         }
@@ -219,7 +220,10 @@ impl Response {
     }
 
     pub fn fields(&self) -> Vec<String> {
-        self.body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -52,7 +52,11 @@ impl World {
         let app = TestApp::spawn().await;
         let admin = app.as_(ADMIN);
         let adult = app
-            .post("/api/v1/committees", &admin, &json!({"name": "Voksne", "track": "adult", "departments": ["labour_market", "social", "health_care"]}))
+            .post(
+                "/api/v1/committees",
+                &admin,
+                &json!({"name": "Voksne", "track": "adult", "departments": ["labour_market", "social", "health_care"]}),
+            )
             .await
             .expect(201)
             .id();
@@ -70,7 +74,11 @@ impl World {
         .await
         .expect(200);
         let youth = app
-            .post("/api/v1/committees", &admin, &json!({"name": "Unge", "track": "youth", "departments": ["youth", "social", "school"]}))
+            .post(
+                "/api/v1/committees",
+                &admin,
+                &json!({"name": "Unge", "track": "youth", "departments": ["youth", "social", "school"]}),
+            )
             .await
             .expect(201)
             .id();
@@ -97,7 +105,11 @@ impl World {
     /// Registers a citizen who turned `age` some days ago; returns the citizen id.
     pub async fn citizen(&self, age: i32) -> String {
         let cpr = cpr_for_age(age, 20);
-        self.app.post("/api/v1/citizens", &self.token(REFERRER), &json!({"cpr": cpr, "name": "Test Borger"})).await.expect(201).id()
+        self.app
+            .post("/api/v1/citizens", &self.token(REFERRER), &json!({"cpr": cpr, "name": "Test Borger"}))
+            .await
+            .expect(201)
+            .id()
     }
 
     /// A complete referral by `REFERRER` of a citizen of `age`; returns the case id.
@@ -114,7 +126,10 @@ impl World {
     pub async fn awaiting(&self, age: i32) -> String {
         let id = self.referred(age).await;
         let leader = if age < 30 { YOUTH_LEADER_SOC } else { ADULT_LEADER_SOC };
-        self.app.post(&format!("/api/v1/cases/{id}/screening"), &self.token(leader), &json!({"outcome": "accepted"})).await.expect(200);
+        self.app
+            .post(&format!("/api/v1/cases/{id}/screening"), &self.token(leader), &json!({"outcome": "accepted"}))
+            .await
+            .expect(200);
         id
     }
 }
@@ -146,8 +161,12 @@ static SERIAL: AtomicU32 = AtomicU32::new(0);
 pub fn cpr_for_age(age: i32, days_ago: i64) -> String {
     let today = Utc::now().date_naive();
     let birthday_this_year = today - Duration::days(days_ago);
-    let born = NaiveDate::from_ymd_opt(birthday_this_year.year() - age, birthday_this_year.month(), birthday_this_year.day().min(28))
-        .unwrap();
+    let born = NaiveDate::from_ymd_opt(
+        birthday_this_year.year() - age,
+        birthday_this_year.month(),
+        birthday_this_year.day().min(28),
+    )
+    .unwrap();
     cpr_for(born)
 }
 

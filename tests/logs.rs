@@ -1,0 +1,88 @@
+//! The service's log output: one line per request with method, route template, status,
+//! duration, request id and sub — and never a CPR number, a token or a query string, whatever
+//! the request carried.
+
+mod common;
+
+use std::sync::Mutex;
+
+use common::world::{referral, World, ADULT_LEADER_SOC, REFERRER};
+use reqwest::Method;
+use serde_json::json;
+
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        // The test's own HTTP client logs its URLs; only the service's lines count.
+        if record.target().starts_with("reqwest") || record.target().starts_with("hyper") {
+            return;
+        }
+        LINES.lock().unwrap().push(format!("{} {} {}", record.level(), record.target(), record.args()));
+    }
+    fn flush(&self) {}
+}
+
+#[tokio::test]
+async fn no_cpr_token_or_query_reaches_the_log() {
+    log::set_boxed_logger(Box::new(Capture)).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+
+    let world = World::new().await;
+    let app = &world.app;
+    let caseworker = app.as_(REFERRER);
+    let cprs = ["0101901234", "0202851234", "0303752345", "0404654321", "0505553456", "0606454567", "0707354678"];
+
+    // A registration, and the same CPR again (the 200 path).
+    let citizen =
+        app.post("/api/v1/citizens", &caseworker, &json!({"cpr": cprs[0], "name": "A"})).await.expect(201).id();
+    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": cprs[0], "name": "A"})).await.expect(200);
+    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": "010190-1234", "name": "A"})).await.expect(200);
+    // CPRs where they do not belong: the query string, the path, an unknown key, a wrong type,
+    // a malformed body, free text, and as a token.
+    app.get(&format!("/api/v1/cases?coordinator={}", cprs[1]), &caseworker).await.expect(200);
+    app.get(&format!("/api/v1/cases?cpr={}", cprs[1]), &caseworker).await.expect(422);
+    app.get(&format!("/api/v1/citizens/{}", cprs[2]), &caseworker).await.expect(404);
+    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": cprs[0], "name": "A", cprs[3]: true})).await.expect(422);
+    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": cprs[4].parse::<u64>().unwrap(), "name": "A"}))
+        .await
+        .expect(422);
+    let res = app
+        .client
+        .post(format!("{}/api/v1/citizens", app.base))
+        .bearer_auth(&caseworker)
+        .header("content-type", "application/json")
+        .body(format!("{{\"cpr\": \"{}\"", cprs[5]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let mut body = referral(&citizen);
+    body["description"] = json!(format!("CPR {} in free text", cprs[6]));
+    let case = app.post("/api/v1/cases", &caseworker, &body).await.expect(201).id();
+    app.request(Method::GET, "/api/v1/cases", Some(cprs[6]), None).await.expect(401);
+    app.get(&format!("/api/v1/cases/{case}"), &app.as_(ADULT_LEADER_SOC)).await.expect(200);
+
+    let lines = LINES.lock().unwrap().clone();
+    let all = lines.join("\n");
+    for cpr in cprs {
+        assert!(!all.contains(cpr), "a CPR number reached the log:\n{all}");
+    }
+    assert!(!all.contains("010190-1234"));
+    assert!(!all.contains(&caseworker), "a token reached the log");
+    assert!(!all.contains("coordinator="), "a query string reached the log");
+
+    // One line per request, with the route template, status, request id and sub.
+    let line = lines
+        .iter()
+        .find(|l| l.contains("GET /api/v1/cases/{id} 200"))
+        .unwrap_or_else(|| panic!("no request line for GET case:\n{all}"));
+    assert!(line.contains("request_id=") && line.contains("sub=al2") && line.contains("ms"), "{line}");
+    assert!(lines.iter().any(|l| l.contains("POST /api/v1/citizens 400")), "{all}");
+    assert!(lines.iter().any(|l| l.contains("GET /api/v1/cases 401") && l.contains("sub=-")), "{all}");
+}
