@@ -1,12 +1,12 @@
 //! Who takes part in a case, and who may do what.
 //!
 //! Visibility is one rule, written once as a SQL predicate ([`visible_cases`]) that every path
-//! able to reveal a case applies: the case itself, lists, history, citizens — and, as they
-//! come, events, minutes and statistics. A principal *takes part* when they referred, screened
-//! or coordinate the case, or sit on its committee; a `leader` or `system` principal also sees
-//! the cases their department is involved in (the committee's departments, the referral's
-//! involved departments, the coordinator's department). Anyone else gets 404, and the attempt
-//! is audited.
+//! able to reveal a case applies: the case itself, lists, history, citizens, plans, agendas,
+//! minutes, follow-ups — and, as they come, events and statistics. A principal *takes part*
+//! when they referred, screened or coordinate the case, sit on its committee, presented it at a
+//! meeting, or are in its background group; a `leader` or `system` principal also sees the
+//! cases their department is involved in (the committee's departments, the referral's involved
+//! departments, the coordinator's department). Anyone else gets 404, and the attempt is audited.
 //!
 //! The operation rules (403) are plain functions over the principal and the case.
 
@@ -16,9 +16,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::auth::Principal;
-use crate::domain::{Department, Role};
+use crate::domain::{Department, MemberRole, Role};
 use crate::error::AppError;
-use crate::schema::{cases, committee_members, committees};
+use crate::schema::{background_members, case_presenters, cases, committee_members, committees};
 
 /// Roles that work with cases. A principal holding only `auditor` reads the audit log and
 /// nothing else.
@@ -46,6 +46,18 @@ pub fn visible_cases(p: &Principal) -> CaseFilter {
                     .filter(committee_members::sub.eq(sub.clone()))
                     .filter(committee_members::department.eq(dept.clone()))
                     .select(committee_members::committee_id),
+            ))
+            .or(cases::id.eq_any(
+                case_presenters::table
+                    .filter(case_presenters::sub.eq(sub.clone()))
+                    .filter(case_presenters::department.eq(dept.clone()))
+                    .select(case_presenters::case_id),
+            ))
+            .or(cases::id.eq_any(
+                background_members::table
+                    .filter(background_members::sub.eq(sub.clone()))
+                    .filter(background_members::department.eq(dept.clone()))
+                    .select(background_members::case_id),
             )),
     );
     if !sees_department_cases(p) {
@@ -100,6 +112,64 @@ pub fn require_screener(p: &Principal, case: &Parties) -> Result<(), AppError> {
 /// Create committees and set their members.
 pub fn require_admin(p: &Principal, operation: &str) -> Result<(), AppError> {
     p.require_any(&[Role::Admin], operation)
+}
+
+/// Is the principal the case's current coordinator? A change of coordinator moves this at once.
+pub fn is_coordinator(p: &Principal, coordinator_sub: Option<&str>, coordinator_dept: Option<&str>) -> bool {
+    coordinator_sub == Some(p.sub.as_str()) && coordinator_dept == Some(p.dept.as_str())
+}
+
+/// Minor plan adjustments, spends, participation notes: the current coordinator only.
+pub fn require_coordinator(
+    p: &Principal,
+    coordinator_sub: Option<&str>,
+    coordinator_dept: Option<&str>,
+) -> Result<(), AppError> {
+    if is_coordinator(p, coordinator_sub, coordinator_dept) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only the case's current coordinating caseworker may do this".into()))
+    }
+}
+
+/// A leader member: a `leader` principal holding a leader's seat on the committee.
+pub fn is_leader_member(p: &Principal, seat: Option<&MemberRole>) -> bool {
+    p.has(Role::Leader) && seat == Some(&MemberRole::Leader)
+}
+
+/// Decisions: a leader member of the committee.
+pub fn require_leader_member(p: &Principal, seat: Option<&MemberRole>, operation: &str) -> Result<(), AppError> {
+    if is_leader_member(p, seat) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("{operation} is for a leader member of the committee")))
+    }
+}
+
+/// Meetings and agenda: `admin`, or a leader member of the committee.
+pub fn require_meeting_organiser(p: &Principal, seat: Option<&MemberRole>) -> Result<(), AppError> {
+    if p.has(Role::Admin) || is_leader_member(p, seat) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("meetings and agendas are for an admin or a leader member of the committee".into()))
+    }
+}
+
+/// Reading a committee's meetings: `admin`, its members, and leaders and systems of its
+/// departments. What an agenda or minutes show of each case still follows [`visible_cases`].
+pub fn require_meeting_reader(
+    p: &Principal,
+    seat: Option<&MemberRole>,
+    committee_departments: &[Department],
+) -> Result<(), AppError> {
+    let departmental = sees_department_cases(p) && committee_departments.contains(&p.dept);
+    if p.has(Role::Admin) || (seat.is_some() && p.has_any(CASE_ROLES)) || departmental {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "a committee's meetings are for its members, its departments' leaders and admins".into(),
+        ))
+    }
 }
 
 /// Anything about cases: any role but a bare `auditor`.

@@ -181,14 +181,24 @@ pub fn deny(p: &Principal, resource: &'static str, id: Uuid, purpose: Purpose) -
     }))
 }
 
-/// Records a refused access on its own, after the refused transaction rolled back.
+/// Records a refused access on its own, after the refused transaction rolled back. A refused
+/// case access names the case's citizen too, so it shows in the citizen's own report.
 pub fn record_denial(conn: &mut PgConnection, d: &Denial) -> Result<(), AppError> {
+    let citizen_id = match (d.citizen_id, d.case_id) {
+        (Some(citizen), _) => Some(citizen),
+        (None, Some(case_id)) => crate::schema::cases::table
+            .find(case_id)
+            .select(crate::schema::cases::citizen_id)
+            .first::<Uuid>(conn)
+            .optional()?,
+        (None, None) => None,
+    };
     let entry = Entry {
         action: Action::Denied,
         resource: d.resource,
         resource_id: d.resource_id,
         case_id: d.case_id,
-        citizen_id: d.citizen_id,
+        citizen_id,
         purpose: d.purpose,
         status: 404,
         filters: None,

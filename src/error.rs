@@ -232,6 +232,9 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
+            AppError::Unauthorized(why) if *why == crate::auth::NO_TOKEN => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"helhed\""));
+            }
             AppError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"helhed\", error=\"invalid_token\""));
             }

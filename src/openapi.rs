@@ -20,6 +20,12 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
     paths(
         api::citizens::register, api::citizens::get,
         api::cases::refer, api::cases::list, api::cases::get, api::cases::edit, api::cases::screen, api::cases::history,
+        api::cases::participation, api::cases::close,
+        api::plans::current, api::plans::versions, api::plans::version, api::plans::add_intervention,
+        api::plans::change_intervention,
+        api::meetings::create, api::meetings::list, api::meetings::get, api::meetings::add_to_agenda,
+        api::meetings::decide, api::meetings::minutes,
+        api::follow_ups::list,
         api::committees::list, api::committees::create, api::committees::get, api::committees::update,
         api::committees::set_members,
         api::audit::list,
@@ -31,6 +37,8 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         (name = "citizens", description = "Citizens, registered by CPR number"),
         (name = "cases", description = "Referrals, screening and cases"),
         (name = "committees", description = "The coordination and referral committees"),
+        (name = "meetings", description = "Committee meetings: agenda, decisions, minutes, follow-ups"),
+        (name = "plans", description = "Plans and the coordinator's amendments"),
         (name = "audit", description = "The audit log (auditor only)"),
         (name = "operations", description = "Health and metrics, without authentication"),
     )

@@ -84,7 +84,7 @@ fn as_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     }
     let error = match status.as_u16() {
         400 => AppError::MalformedJson("the request could not be read".into()),
-        401 => AppError::Unauthorized("send Authorization: Bearer <token>"),
+        401 => AppError::Unauthorized(crate::auth::NO_TOKEN),
         403 => AppError::Forbidden("not allowed".into()),
         404 => AppError::NotFound,
         405 => AppError::MethodNotAllowed("other methods"),

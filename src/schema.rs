@@ -1,6 +1,19 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    agenda_items (id) {
+        id -> Uuid,
+        meeting_id -> Uuid,
+        case_id -> Uuid,
+        position -> Int4,
+        presenting_caseworkers -> Jsonb,
+        added_at -> Timestamptz,
+        added_by_sub -> Text,
+        added_by_dept -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Int8,
         at -> Timestamptz,
@@ -22,6 +35,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    background_members (case_id, sub, department) {
+        case_id -> Uuid,
+        sub -> Text,
+        department -> Text,
+        name -> Text,
+        side -> Text,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
     case_events (id) {
         id -> Int8,
         case_id -> Uuid,
@@ -32,6 +56,16 @@ diesel::table! {
         actor_sub -> Text,
         actor_dept -> Text,
         detail -> Jsonb,
+    }
+}
+
+diesel::table! {
+    case_presenters (case_id, meeting_id, sub, department) {
+        case_id -> Uuid,
+        meeting_id -> Uuid,
+        sub -> Text,
+        department -> Text,
+        name -> Text,
     }
 }
 
@@ -111,9 +145,147 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    decisions (id) {
+        id -> Uuid,
+        meeting_id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        members_present -> Array<Text>,
+        took_part -> Bool,
+        participation_form -> Nullable<Text>,
+        participation_view -> Nullable<Text>,
+        reason_not -> Nullable<Text>,
+        note -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        recorded_by_iss -> Text,
+        recorded_by_sub -> Text,
+        recorded_by_dept -> Text,
+        recorded_by_name -> Nullable<Text>,
+        plan_version -> Nullable<Int4>,
+        coordinator -> Nullable<Jsonb>,
+        budget_frame_ore -> Nullable<Int8>,
+        follow_up_on -> Nullable<Date>,
+        background_group -> Nullable<Jsonb>,
+        closure_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (actor_iss, actor_sub, key) {
+        actor_iss -> Text,
+        actor_sub -> Text,
+        key -> Text,
+        fingerprint -> Bytea,
+        status -> Nullable<Int2>,
+        body -> Nullable<Jsonb>,
+        etag -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Uuid,
+        committee_id -> Uuid,
+        scheduled_at -> Timestamptz,
+        created_at -> Timestamptz,
+        created_by_sub -> Text,
+        created_by_dept -> Text,
+    }
+}
+
+diesel::table! {
+    offers (id) {
+        id -> Uuid,
+        name -> Text,
+        department -> Text,
+        category -> Text,
+        description -> Nullable<Text>,
+        track -> Text,
+        unit_cost_ore -> Nullable<Int8>,
+        active -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    participation_notes (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        on_date -> Date,
+        form -> Text,
+        citizen_view -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        recorded_by_iss -> Text,
+        recorded_by_sub -> Text,
+        recorded_by_dept -> Text,
+    }
+}
+
+diesel::table! {
+    plan_amendments (id) {
+        id -> Int8,
+        case_id -> Uuid,
+        version -> Int4,
+        at -> Timestamptz,
+        actor_iss -> Text,
+        actor_sub -> Text,
+        actor_dept -> Text,
+        kind -> Text,
+        intervention_id -> Uuid,
+        intervention -> Jsonb,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    plan_versions (case_id, version) {
+        case_id -> Uuid,
+        version -> Int4,
+        kind -> Text,
+        adopted_at -> Timestamptz,
+        decision_id -> Uuid,
+        citizen_goals -> Nullable<Text>,
+        goals -> Jsonb,
+        interventions -> Jsonb,
+        statutory_plans -> Jsonb,
+    }
+}
+
+diesel::joinable!(agenda_items -> cases (case_id));
+diesel::joinable!(agenda_items -> meetings (meeting_id));
+diesel::joinable!(background_members -> cases (case_id));
 diesel::joinable!(case_events -> cases (case_id));
+diesel::joinable!(case_presenters -> cases (case_id));
+diesel::joinable!(case_presenters -> meetings (meeting_id));
 diesel::joinable!(cases -> citizens (citizen_id));
 diesel::joinable!(cases -> committees (committee_id));
 diesel::joinable!(committee_members -> committees (committee_id));
+diesel::joinable!(decisions -> cases (case_id));
+diesel::joinable!(decisions -> meetings (meeting_id));
+diesel::joinable!(meetings -> committees (committee_id));
+diesel::joinable!(participation_notes -> cases (case_id));
+diesel::joinable!(plan_versions -> cases (case_id));
+diesel::joinable!(plan_versions -> decisions (decision_id));
 
-diesel::allow_tables_to_appear_in_same_query!(audit_log, case_events, cases, citizens, committee_members, committees,);
+diesel::allow_tables_to_appear_in_same_query!(
+    agenda_items,
+    audit_log,
+    background_members,
+    case_events,
+    case_presenters,
+    cases,
+    citizens,
+    committee_members,
+    committees,
+    decisions,
+    idempotency_keys,
+    meetings,
+    offers,
+    participation_notes,
+    plan_amendments,
+    plan_versions,
+);

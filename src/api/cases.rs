@@ -1,6 +1,7 @@
 //! Cases: the referral (*indstilling*), its screening (*visitation*), reading one case, the list
 //! of the cases a caller sees, and a case's history.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,15 +11,21 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::extract::{Id, Json, Query};
+use super::meetings::BackgroundMemberRef;
 use super::{check_if_match, dedup, etag, page_limit, paginate, Page, PersonRef};
 use crate::access::{self, Parties};
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
+use crate::domain::decision::{ClosureReason, ParticipationForm};
 use crate::domain::eligibility::{self, Exclusions, Ineligible};
+use crate::domain::plan::PlanKind;
 use crate::domain::referral::{self, ReferralContent};
-use crate::domain::{cpr, status, CaseStatus, DeclineReason, Department, ProblemArea, ScreeningOutcome, Track};
+use crate::domain::{
+    cpr, status, CaseStatus, DeclineReason, Department, MemberRole, ProblemArea, ScreeningOutcome, Side, Track,
+};
 use crate::error::{AppError, Problem};
+use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store::cases::{CaseRow, ListFilter, NewCase, ReferralFields};
 use crate::store::events::{self, EventType};
 use crate::store::{self, cursor};
@@ -41,6 +48,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/cases/{id}/screening").route(web::post().to(screen)).default_service(not_allowed("POST")),
     );
     cfg.service(web::resource("/cases/{id}/history").route(web::get().to(history)).default_service(not_allowed("GET")));
+    cfg.service(
+        web::resource("/cases/{id}/participation")
+            .route(web::post().to(participation))
+            .default_service(not_allowed("POST")),
+    );
+    cfg.service(web::resource("/cases/{id}/closure").route(web::post().to(close)).default_service(not_allowed("POST")));
 }
 
 /// A referral of a citizen to the committee of their track.
@@ -187,14 +200,56 @@ pub struct CaseView {
     /// The coordinating caseworker (*koordinerende sagsbehandler*), once the committee has
     /// appointed one.
     pub coordinator: Option<PersonRef>,
+    /// The current plan version, once the committee has adopted one (details at `/plan`).
+    pub plan: Option<PlanRef>,
     pub budget: BudgetSummary,
     pub follow_up_on: Option<NaiveDate>,
-    pub background_group: Vec<PersonRef>,
+    /// The background group (*baggrundsgruppe*) the coordinator can call on.
+    pub background_group: Vec<BackgroundMemberRef>,
+    /// The citizen's participation between meetings, as the coordinator noted it.
+    pub participation_notes: Vec<ParticipationNoteView>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closure_reason: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlanRef {
+    pub version: i32,
+    pub kind: PlanKind,
+    pub adopted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ParticipationNoteView {
+    pub id: Uuid,
+    pub on: NaiveDate,
+    pub form: ParticipationForm,
+    pub citizen_view: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: HistoryActor,
+}
+
+/// A note of the citizen's participation between meetings.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationRequest {
+    pub on: NaiveDate,
+    pub form: ParticipationForm,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub citizen_view: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureRequest {
+    pub reason: ClosureReason,
+    #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
+    pub note: Option<String>,
 }
 
 /// A case in a list: enough to pick it, no CPR and no referral text.
@@ -276,7 +331,7 @@ fn person(sub: &Option<String>, name: &Option<String>, dept: &Option<String>) ->
 }
 
 impl CaseSummary {
-    fn from_row(c: &CaseRow) -> Result<CaseSummary, AppError> {
+    pub fn from_row(c: &CaseRow) -> Result<CaseSummary, AppError> {
         Ok(CaseSummary {
             id: c.id,
             status: status_of(c)?,
@@ -298,6 +353,42 @@ impl CaseView {
         let citizen = store::citizens::find(conn, c.citizen_id)?.ok_or(AppError::NotFound)?;
         let committee = store::committees::find(conn, c.committee_id)?.ok_or(AppError::NotFound)?;
         let internal = |what: &str| AppError::Internal(format!("stored {what} unreadable"));
+        let plan = match store::plans::latest_version(conn, c.id)? {
+            Some(v) => store::plans::version(conn, c.id, v)?.map(|v| PlanRef {
+                version: v.version,
+                kind: PlanKind::parse(&v.kind).unwrap_or(PlanKind::Indsatsplan),
+                adopted_at: v.adopted_at,
+            }),
+            None => None,
+        };
+        let background_group = store::plans::background_group(conn, c.id)?
+            .into_iter()
+            .filter_map(|m| {
+                Some(BackgroundMemberRef {
+                    sub: m.sub,
+                    name: m.name,
+                    department: Department::parse(&m.department)?,
+                    side: Side::parse(&m.side)?,
+                })
+            })
+            .collect();
+        let participation_notes = store::plans::participation(conn, c.id)?
+            .into_iter()
+            .filter_map(|n| {
+                Some(ParticipationNoteView {
+                    id: n.id,
+                    on: n.on_date,
+                    form: ParticipationForm::parse(&n.form)?,
+                    citizen_view: n.citizen_view,
+                    recorded_at: n.recorded_at,
+                    recorded_by: HistoryActor {
+                        iss: n.recorded_by_iss,
+                        sub: n.recorded_by_sub,
+                        department: n.recorded_by_dept,
+                    },
+                })
+            })
+            .collect();
         let screening = match (&c.screening_outcome, c.screened_at, &c.screener_sub, &c.screener_dept) {
             (Some(outcome), Some(at), Some(sub), Some(dept)) => Some(Screening {
                 outcome: ScreeningOutcome::parse(outcome).ok_or_else(|| internal("screening"))?,
@@ -342,13 +433,15 @@ impl CaseView {
             },
             screening,
             coordinator: person(&c.coordinator_sub, &c.coordinator_name, &c.coordinator_dept),
+            plan,
             budget: BudgetSummary {
                 frame_ore: c.frame_ore,
                 spent_ore: c.spent_ore,
                 remaining_ore: c.frame_ore - c.spent_ore,
             },
             follow_up_on: c.follow_up_on,
-            background_group: vec![],
+            background_group,
+            participation_notes,
             closed_at: c.closed_at,
             closure_reason: c.closure_reason.clone(),
             version: c.version,
@@ -360,6 +453,11 @@ impl CaseView {
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, view: &CaseView) -> HttpResponse {
     response.insert_header((actix_web::http::header::ETAG, etag(view.version))).json(view)
+}
+
+/// A case view as a storable answer, with its ETag.
+fn answer(status: StatusCode, view: &CaseView) -> Answer {
+    Answer::json(status, view).with_etag(etag(view.version))
 }
 
 fn texts(items: &[String]) -> Vec<String> {
@@ -377,69 +475,79 @@ fn trimmed(text: Option<String>) -> Option<String> {
 /// Refer a citizen: the track follows from the age on the day of referral, the committee is
 /// the active one of that track.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = ReferralRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
         (status = 201, body = CaseView, headers(("ETag" = String))),
         (status = 403, body = Problem), (status = 409, description = "No active committee for the track", body = Problem),
         (status = 422, description = "validation_failed, outside_target_group", body = Problem)),
     security(("bearer" = [])))]
-pub async fn refer(p: Principal, body: Json<ReferralRequest>, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+pub async fn refer(
+    p: Principal,
+    key: IdempotencyKey,
+    body: Json<ReferralRequest>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
     access::require_referrer_role(&p)?;
+    let digest = *body.digest();
     let r = body.into_inner();
-    let view = db
+    let answer = db
         .tx(move |conn| {
-            let citizen = store::citizens::find(conn, r.citizen_id)?
-                .ok_or_else(|| AppError::validation("citizen_id", "no citizen is registered with this id"))?;
-            let now = Utc::now();
-            let age = cpr::age_on(citizen.birth_date, now.date_naive());
-            let justification = trimmed(r.under_18_justification);
-            let track = eligibility::track_for(age, justification.as_deref(), &r.exclusions).map_err(|e| match e {
-                Ineligible::OutsideTargetGroup(rules) => AppError::OutsideTargetGroup(rules),
-                Ineligible::JustificationMissing => AppError::validation(
-                    "under_18_justification",
-                    "a citizen aged 15–17 is referred only with a written professional justification",
-                ),
-            })?;
-            let committee = store::committees::active_for_track(conn, track.as_str())?
-                .ok_or_else(|| AppError::Conflict(format!("there is no active {track} committee to refer to")))?;
-            let caseworkers = serde_json::to_value(dedup(&r.involved_caseworkers)).expect("serialisable");
-            let exclusions = serde_json::to_value(r.exclusions).expect("serialisable");
-            let (description, citizen_view) = (trimmed(r.description), trimmed(r.citizen_view));
-            let case = store::cases::insert(
-                conn,
-                &NewCase {
-                    id: Uuid::now_v7(),
-                    citizen_id: citizen.id,
-                    track: track.as_str(),
-                    committee_id: committee.id,
-                    status: CaseStatus::Referred.as_str(),
-                    age_at_referral: age,
-                    problem_areas: &strings(&dedup(&r.problem_areas), ProblemArea::as_str),
-                    description: description.as_deref(),
-                    involved_departments: &strings(&dedup(&r.involved_departments), Department::as_str),
-                    involved_caseworkers: &caseworkers,
-                    current_interventions: &texts(&r.current_interventions),
-                    citizen_view: citizen_view.as_deref(),
-                    under_18_justification: justification.as_deref(),
-                    exclusions: &exclusions,
-                    referred_at: now,
-                    referrer_iss: &p.iss,
-                    referrer_sub: &p.sub,
-                    referrer_dept: p.dept.as_str(),
-                    referrer_name: p.name.as_deref(),
-                },
-            )?;
-            events::emit(
-                conn,
-                &p,
-                case.id,
-                EventType::CaseReferred,
-                json!({"track": track, "committee_id": committee.id}),
-            )?;
-            audit::record(conn, &p, Entry::case(Action::Create, Purpose::Referral, case.id, case.citizen_id, 201))?;
-            CaseView::load(conn, case)
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let citizen = store::citizens::find(conn, r.citizen_id)?
+                    .ok_or_else(|| AppError::validation("citizen_id", "no citizen is registered with this id"))?;
+                let now = Utc::now();
+                let age = cpr::age_on(citizen.birth_date, now.date_naive());
+                let justification = trimmed(r.under_18_justification);
+                let track =
+                    eligibility::track_for(age, justification.as_deref(), &r.exclusions).map_err(|e| match e {
+                        Ineligible::OutsideTargetGroup(rules) => AppError::OutsideTargetGroup(rules),
+                        Ineligible::JustificationMissing => AppError::validation(
+                            "under_18_justification",
+                            "a citizen aged 15–17 is referred only with a written professional justification",
+                        ),
+                    })?;
+                let committee = store::committees::active_for_track(conn, track.as_str())?
+                    .ok_or_else(|| AppError::Conflict(format!("there is no active {track} committee to refer to")))?;
+                let caseworkers = serde_json::to_value(dedup(&r.involved_caseworkers)).expect("serialisable");
+                let exclusions = serde_json::to_value(r.exclusions).expect("serialisable");
+                let (description, citizen_view) = (trimmed(r.description), trimmed(r.citizen_view));
+                let case = store::cases::insert(
+                    conn,
+                    &NewCase {
+                        id: Uuid::now_v7(),
+                        citizen_id: citizen.id,
+                        track: track.as_str(),
+                        committee_id: committee.id,
+                        status: CaseStatus::Referred.as_str(),
+                        age_at_referral: age,
+                        problem_areas: &strings(&dedup(&r.problem_areas), ProblemArea::as_str),
+                        description: description.as_deref(),
+                        involved_departments: &strings(&dedup(&r.involved_departments), Department::as_str),
+                        involved_caseworkers: &caseworkers,
+                        current_interventions: &texts(&r.current_interventions),
+                        citizen_view: citizen_view.as_deref(),
+                        under_18_justification: justification.as_deref(),
+                        exclusions: &exclusions,
+                        referred_at: now,
+                        referrer_iss: &p.iss,
+                        referrer_sub: &p.sub,
+                        referrer_dept: p.dept.as_str(),
+                        referrer_name: p.name.as_deref(),
+                    },
+                )?;
+                events::emit(
+                    conn,
+                    &p,
+                    case.id,
+                    EventType::CaseReferred,
+                    json!({"track": track, "committee_id": committee.id}),
+                )?;
+                audit::record(conn, &p, Entry::case(Action::Create, Purpose::Referral, case.id, case.citizen_id, 201))?;
+                CaseView::load(conn, case).map(|v| answer(StatusCode::CREATED, &v))
+            })
         })
         .await?;
-    Ok(with_etag(HttpResponse::Created(), &view))
+    Ok(answer.respond())
 }
 
 /// Loads a case the caller sees for a change, locked; a case they do not see is a recorded 404.
@@ -537,68 +645,75 @@ pub async fn edit(
 /// Screen a referral: a leader whose department is on the committee of the case's track
 /// decides whether the case goes to the committee.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/screening", tag = "cases", request_body = ScreeningRequest,
-    params(("id" = Uuid, Path)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The case's ETag")),
     responses(
         (status = 200, body = CaseView, headers(("ETag" = String))),
         (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "invalid_transition", body = Problem),
+        (status = 412, body = Problem),
         (status = 422, description = "referral_incomplete, validation_failed", body = Problem)),
     security(("bearer" = [])))]
 pub async fn screen(
     p: Principal,
+    key: IdempotencyKey,
     id: Id,
+    req: HttpRequest,
     body: Json<ScreeningRequest>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     access::require_case_role(&p)?;
-    let (id, s) = (id.0, body.into_inner());
+    let digest = *body.digest();
+    let (id, s, headers) = (id.0, body.into_inner(), req.headers().clone());
     referral::check_screening(s.outcome, s.reason).map_err(|e| AppError::Validation(vec![e]))?;
-    let view = db
+    let answer = db
         .tx(move |conn| {
-            let case = lock_for_change(conn, &p, id, Purpose::Screening)?;
-            let committee = store::committees::find(conn, case.committee_id)?.ok_or(AppError::NotFound)?;
-            let committee_departments = departments(&committee.departments);
-            access::require_screener(
-                &p,
-                &Parties {
-                    referrer: (&case.referrer_sub, &case.referrer_dept),
-                    committee_departments: &committee_departments,
-                },
-            )?;
-            let to = match s.outcome {
-                ScreeningOutcome::Accepted => CaseStatus::AwaitingCommittee,
-                ScreeningOutcome::Declined => CaseStatus::Declined,
-            };
-            status::check_move(status_of(&case)?, to).map_err(AppError::InvalidTransition)?;
-            let problem_areas: Vec<_> = case.problem_areas.iter().filter_map(|a| ProblemArea::parse(a)).collect();
-            let involved = departments(&case.involved_departments);
-            let missing = referral::missing_for_screening(&ReferralContent {
-                problem_areas: &problem_areas,
-                description: case.description.as_deref(),
-                involved_departments: &involved,
-                citizen_view: case.citizen_view.as_deref(),
-            });
-            if !missing.is_empty() {
-                return Err(AppError::ReferralIncomplete(missing));
-            }
-            let note = trimmed(s.note);
-            let case = store::cases::apply_screening(
-                conn,
-                &p,
-                id,
-                &store::cases::Screening {
-                    status: to.as_str(),
-                    outcome: s.outcome.as_str(),
-                    reason: s.reason.map(DeclineReason::as_str),
-                    note: note.as_deref(),
-                },
-            )?;
-            events::emit(conn, &p, id, EventType::CaseScreened, json!({"outcome": s.outcome, "reason": s.reason}))?;
-            audit::record(conn, &p, Entry::case(Action::Update, Purpose::Screening, id, case.citizen_id, 200))?;
-            CaseView::load(conn, case)
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let case = lock_for_change(conn, &p, id, Purpose::Screening)?;
+                check_if_match(&headers, case.version)?;
+                let committee = store::committees::find(conn, case.committee_id)?.ok_or(AppError::NotFound)?;
+                let committee_departments = departments(&committee.departments);
+                access::require_screener(
+                    &p,
+                    &Parties {
+                        referrer: (&case.referrer_sub, &case.referrer_dept),
+                        committee_departments: &committee_departments,
+                    },
+                )?;
+                let to = match s.outcome {
+                    ScreeningOutcome::Accepted => CaseStatus::AwaitingCommittee,
+                    ScreeningOutcome::Declined => CaseStatus::Declined,
+                };
+                status::check_move(status_of(&case)?, to).map_err(AppError::InvalidTransition)?;
+                let problem_areas: Vec<_> = case.problem_areas.iter().filter_map(|a| ProblemArea::parse(a)).collect();
+                let involved = departments(&case.involved_departments);
+                let missing = referral::missing_for_screening(&ReferralContent {
+                    problem_areas: &problem_areas,
+                    description: case.description.as_deref(),
+                    involved_departments: &involved,
+                    citizen_view: case.citizen_view.as_deref(),
+                });
+                if !missing.is_empty() {
+                    return Err(AppError::ReferralIncomplete(missing));
+                }
+                let note = trimmed(s.note);
+                let case = store::cases::apply_screening(
+                    conn,
+                    &p,
+                    id,
+                    &store::cases::Screening {
+                        status: to.as_str(),
+                        outcome: s.outcome.as_str(),
+                        reason: s.reason.map(DeclineReason::as_str),
+                        note: note.as_deref(),
+                    },
+                )?;
+                events::emit(conn, &p, id, EventType::CaseScreened, json!({"outcome": s.outcome, "reason": s.reason}))?;
+                audit::record(conn, &p, Entry::case(Action::Update, Purpose::Screening, id, case.citizen_id, 200))?;
+                CaseView::load(conn, case).map(|v| answer(StatusCode::OK, &v))
+            })
         })
         .await?;
-    Ok(with_etag(HttpResponse::Ok(), &view))
+    Ok(answer.respond())
 }
 
 /// One case, for those who take part in it.
@@ -708,4 +823,122 @@ pub async fn history(
         })
         .await?;
     Ok(web::Json(page))
+}
+
+/// Note how the citizen took part between meetings (the current coordinator).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/participation", tag = "cases", request_body = ParticipationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
+    responses(
+        (status = 201, body = ParticipationNoteView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "The case is not active", body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn participation(
+    p: Principal,
+    key: IdempotencyKey,
+    id: Id,
+    body: Json<ParticipationRequest>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    access::require_case_role(&p)?;
+    let digest = *body.digest();
+    let (id, note) = (id.0, body.into_inner());
+    if note.on > Utc::now().date_naive() {
+        return Err(AppError::validation("on", "must not be in the future"));
+    }
+    let answer = db
+        .tx(move |conn| {
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;
+                access::require_coordinator(&p, case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref())?;
+                if status_of(&case)? != CaseStatus::Active {
+                    return Err(AppError::InvalidTransition(format!(
+                        "a {} case takes no participation notes",
+                        case.status
+                    )));
+                }
+                let view_text = trimmed(note.citizen_view);
+                let n =
+                    store::plans::add_participation(conn, &p, id, note.on, note.form.as_str(), view_text.as_deref())?;
+                events::emit(
+                    conn,
+                    &p,
+                    id,
+                    EventType::CaseUpdated,
+                    json!({"part": "participation", "form": note.form}),
+                )?;
+                audit::record(
+                    conn,
+                    &p,
+                    Entry::case(Action::Create, Purpose::Coordination, id, case.citizen_id, 201)
+                        .resource("participation_note", n.id),
+                )?;
+                let note = ParticipationNoteView {
+                    id: n.id,
+                    on: n.on_date,
+                    form: note.form,
+                    citizen_view: n.citizen_view,
+                    recorded_at: n.recorded_at,
+                    recorded_by: HistoryActor {
+                        iss: n.recorded_by_iss,
+                        sub: n.recorded_by_sub,
+                        department: n.recorded_by_dept,
+                    },
+                };
+                Ok(Answer::json(StatusCode::CREATED, &note))
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// Close a case (its coordinator, or a leader member of its committee). A closed case takes
+/// no further spends, decisions or adjustments.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/closure", tag = "cases", request_body = ClosureRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The case's ETag")),
+    responses(
+        (status = 200, body = CaseView, headers(("ETag" = String))), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "invalid_transition", body = Problem),
+        (status = 412, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn close(
+    p: Principal,
+    key: IdempotencyKey,
+    id: Id,
+    req: HttpRequest,
+    body: Json<ClosureRequest>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    access::require_case_role(&p)?;
+    let digest = *body.digest();
+    let (id, closure, headers) = (id.0, body.into_inner(), req.headers().clone());
+    let answer = db
+        .tx(move |conn| {
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;
+                let seat = store::committees::seat(conn, case.committee_id, &p.sub, p.dept.as_str())?;
+                let seat = seat.and_then(|m| MemberRole::parse(&m.role));
+                let coordinator =
+                    access::is_coordinator(&p, case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref());
+                if !coordinator && !access::is_leader_member(&p, seat.as_ref()) {
+                    return Err(AppError::Forbidden(
+                        "a case is closed by its coordinator or a leader member of its committee".into(),
+                    ));
+                }
+                check_if_match(&headers, case.version)?;
+                status::check_move(status_of(&case)?, CaseStatus::Closed).map_err(AppError::InvalidTransition)?;
+                let note = trimmed(closure.note);
+                let effects = store::cases::DecisionEffects {
+                    status: Some(CaseStatus::Closed.as_str().to_string()),
+                    closed_at: Some(Utc::now()),
+                    closure_reason: Some(closure.reason.as_str().to_string()),
+                    ..Default::default()
+                };
+                let case = store::cases::apply(conn, id, &effects)?;
+                events::emit(conn, &p, id, EventType::CaseClosed, json!({"reason": closure.reason, "note": note}))?;
+                audit::record(conn, &p, Entry::case(Action::Update, Purpose::Coordination, id, case.citizen_id, 200))?;
+                CaseView::load(conn, case).map(|v| answer(StatusCode::OK, &v))
+            })
+        })
+        .await?;
+    Ok(answer.respond())
 }

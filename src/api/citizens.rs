@@ -1,5 +1,6 @@
 //! Citizens: registered by CPR number. The CPR appears only in these two responses.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::cpr::Cpr;
 use crate::error::{AppError, Problem};
+use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,29 +54,38 @@ impl From<store::citizens::Citizen> for CitizenView {
 
 /// Register a citizen, or find the one registered with this CPR number.
 #[utoipa::path(post, path = "/api/v1/citizens", tag = "citizens", request_body = CitizenRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
         (status = 201, description = "Registered now", body = CitizenView),
         (status = 200, description = "Already registered", body = CitizenView),
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn register(p: Principal, body: Json<CitizenRequest>, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+pub async fn register(
+    p: Principal,
+    key: IdempotencyKey,
+    body: Json<CitizenRequest>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
     access::require_referrer_role(&p)?;
+    let digest = *body.digest();
     let body = body.into_inner();
     let cpr = Cpr::parse(body.cpr.trim()).map_err(|e| AppError::validation("cpr", e.to_string()))?;
     let name = body.name.trim().to_string();
     if name.is_empty() {
         return Err(AppError::validation("name", "is required"));
     }
-    let (citizen, created) = db
+    let answer = db
         .tx(move |conn| {
-            let (citizen, created) = store::citizens::register(conn, cpr.digits(), &name, cpr.birth_date())?;
-            let (action, status) = if created { (Action::Create, 201) } else { (Action::Read, 200) };
-            audit::record(conn, &p, Entry::citizen(action, Purpose::Referral, citizen.id, status))?;
-            Ok((citizen, created))
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let (citizen, created) = store::citizens::register(conn, cpr.digits(), &name, cpr.birth_date())?;
+                let (action, status) =
+                    if created { (Action::Create, StatusCode::CREATED) } else { (Action::Read, StatusCode::OK) };
+                audit::record(conn, &p, Entry::citizen(action, Purpose::Referral, citizen.id, status.as_u16()))?;
+                Ok(Answer::json(status, &CitizenView::from(citizen)))
+            })
         })
         .await?;
-    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
-    Ok(response.json(CitizenView::from(citizen)))
+    Ok(answer.respond())
 }
 
 /// A citizen, for a principal who sees one of the citizen's cases.
@@ -87,10 +98,10 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Ci
     let id = id.0;
     let citizen = db
         .tx(move |conn| {
-            let purpose = audit::purpose_for(&p, None);
-            if !store::cases::citizen_visible(conn, &p, id)? {
-                return Err(audit::deny(&p, "citizen", id, purpose));
-            }
+            let Some(status) = store::cases::citizen_visible(conn, &p, id)? else {
+                return Err(audit::deny(&p, "citizen", id, audit::purpose_for(&p, None)));
+            };
+            let purpose = audit::purpose_for(&p, crate::domain::CaseStatus::parse(&status));
             let citizen = store::citizens::find(conn, id)?.ok_or(AppError::NotFound)?;
             audit::record(conn, &p, Entry::citizen(Action::Read, purpose, id, 200))?;
             Ok(citizen)

@@ -2,6 +2,7 @@
 //! authenticated principal, written by `admin`.
 
 use actix_web::http::header::ETAG;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use crate::db::Db;
 use crate::domain::committee::{self, Seat};
 use crate::domain::{Department, MemberRole, Role, Track};
 use crate::error::{AppError, Problem};
+use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store::committees::{Committee, Member};
 use crate::store::{self, cursor};
 
@@ -172,34 +174,48 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
 
 /// Create a committee for a track. It is active at once unless the track already has one.
 #[utoipa::path(post, path = "/api/v1/committees", tag = "committees", request_body = CommitteeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
         (status = 201, body = CommitteeView, headers(("ETag" = String))),
         (status = 403, body = Problem), (status = 409, description = "The track already has an active committee", body = Problem),
         (status = 422, description = "composition_invalid, validation_failed", body = Problem)),
     security(("bearer" = [])))]
-pub async fn create(p: Principal, body: Json<CommitteeRequest>, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    p: Principal,
+    key: IdempotencyKey,
+    body: Json<CommitteeRequest>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
     access::require_admin(&p, "creating committees")?;
+    let digest = *body.digest();
     let body = body.into_inner();
     let broken = committee::check_departments(body.track, &body.departments);
     if !broken.is_empty() {
         return Err(AppError::CompositionInvalid(broken));
     }
     let name = body.name.trim().to_string();
-    let view = db
+    if name.is_empty() {
+        return Err(AppError::validation("name", "is required"));
+    }
+    let answer = db
         .tx(move |conn| {
-            if store::committees::active_for_track(conn, body.track.as_str())?.is_some() {
-                return Err(AppError::Conflict(format!(
-                    "the {} track already has an active committee; deactivate it first",
-                    body.track
-                )));
-            }
-            let departments: Vec<String> = body.departments.iter().map(|d| d.as_str().to_string()).collect();
-            let created = store::committees::create(conn, &name, body.track.as_str(), &departments)
-                .map_err(|e| one_active_conflict(e, body.track))?;
-            load(conn, created.id)
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                if store::committees::active_for_track(conn, body.track.as_str())?.is_some() {
+                    return Err(AppError::Conflict(format!(
+                        "the {} track already has an active committee; deactivate it first",
+                        body.track
+                    )));
+                }
+                let departments: Vec<String> = body.departments.iter().map(|d| d.as_str().to_string()).collect();
+                let created = store::committees::create(conn, &name, body.track.as_str(), &departments)
+                    .map_err(|e| one_active_conflict(e, body.track))?;
+                let view = load(conn, created.id)?;
+                let tag = etag(view.version);
+                Ok(Answer::json(StatusCode::CREATED, &view).with_etag(tag))
+            })
         })
         .await?;
-    Ok(respond(HttpResponse::Created(), view))
+    Ok(answer.respond())
 }
 
 /// Two creations racing for a track meet the database's one-active-per-track index.
@@ -230,6 +246,9 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     access::require_admin(&p, "changing committees")?;
     let (id, patch, headers) = (id.0, body.into_inner(), req.headers().clone());
+    if patch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(AppError::validation("name", "must not be blank"));
+    }
     let view = db
         .tx(move |conn| {
             let committee = store::committees::lock(conn, id)?.ok_or(AppError::NotFound)?;

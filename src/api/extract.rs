@@ -8,6 +8,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use sha2::Digest;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::domain::FieldError;
@@ -16,19 +17,58 @@ use crate::error::AppError;
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-/// A JSON request body, deserialised strictly and validated.
-pub struct Json<T>(pub T);
+/// A JSON request body, deserialised strictly and validated, with a digest of its canonical
+/// form (for `Idempotency-Key`).
+pub struct Json<T> {
+    value: T,
+    digest: [u8; 32],
+}
 
 impl<T> Json<T> {
     pub fn into_inner(self) -> T {
-        self.0
+        self.value
+    }
+
+    /// SHA-256 of the body with object keys sorted: the same request however it is spaced.
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
     }
 }
 
 impl<T> std::ops::Deref for Json<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.0
+        &self.value
+    }
+}
+
+fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend(serde_json::to_vec(key).expect("a string serialises"));
+                out.push(b':');
+                canonical(&map[key], out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(item, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend(serde_json::to_vec(other).expect("a value serialises")),
     }
 }
 
@@ -68,25 +108,28 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse(&body).map(Json)
+            parse(&body)
         })
     }
 }
 
 /// Parses and validates a JSON body.
-pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError> {
+pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<Json<T>, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::MalformedJson(format!("not valid JSON (line {}, column {})", e.line(), e.column())))?;
     if let Some(path) = find_nul(&value, String::new()) {
         return Err(AppError::validation(path, "text may not contain the NUL character (\\u0000)"));
     }
+    let mut bytes = Vec::with_capacity(body.len());
+    canonical(&value, &mut bytes);
+    let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
     let value: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let (path, message) = describe(&path, &e.inner().to_string());
         AppError::validation(path, message)
     })?;
     value.validate().map_err(|e| AppError::Validation(flatten(&e, "")))?;
-    Ok(value)
+    Ok(Json { value, digest })
 }
 
 fn join(prefix: &str, key: &str) -> String {

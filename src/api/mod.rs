@@ -6,7 +6,10 @@ pub mod cases;
 pub mod citizens;
 pub mod committees;
 pub mod extract;
+pub mod follow_ups;
+pub mod meetings;
 pub mod ops;
+pub mod plans;
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{web, HttpResponse};
@@ -21,6 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     citizens::configure(cfg);
     cases::configure(cfg);
     committees::configure(cfg);
+    meetings::configure(cfg);
+    plans::configure(cfg);
+    follow_ups::configure(cfg);
     audit::configure(cfg);
 }
 
@@ -84,7 +90,8 @@ pub fn check_if_match(headers: &HeaderMap, version: i32) -> Result<(), AppError>
     };
     let value = value.to_str().map_err(|_| AppError::PreconditionFailed)?;
     let current = etag(version);
-    let matches = value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == current);
+    // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+    let matches = value.split(',').map(str::trim).any(|tag| tag == "*" || tag == current);
     if matches {
         Ok(())
     } else {

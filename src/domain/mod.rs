@@ -3,7 +3,9 @@
 
 pub mod committee;
 pub mod cpr;
+pub mod decision;
 pub mod eligibility;
+pub mod plan;
 pub mod referral;
 pub mod status;
 
@@ -129,4 +131,9 @@ impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError { field: field.into(), message: message.into() }
     }
+}
+
+vocabulary! {
+    /// Which side of the municipality a background-group member (*baggrundsgruppe*) is on.
+    Side { Authority => "authority", Provider => "provider" }
 }

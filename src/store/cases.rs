@@ -115,12 +115,15 @@ pub fn lock_visible(conn: &mut PgConnection, p: &Principal, id: Uuid) -> QueryRe
         .optional()
 }
 
-/// Whether the principal sees any case of the citizen.
-pub fn citizen_visible(conn: &mut PgConnection, p: &Principal, citizen_id: Uuid) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        cases::table.filter(cases::citizen_id.eq(citizen_id)).filter(access::visible_cases(p)),
-    ))
-    .get_result(conn)
+/// The status of the citizen's latest case that the principal sees, if they see any.
+pub fn citizen_visible(conn: &mut PgConnection, p: &Principal, citizen_id: Uuid) -> QueryResult<Option<String>> {
+    cases::table
+        .filter(cases::citizen_id.eq(citizen_id))
+        .filter(access::visible_cases(p))
+        .order(cases::id.desc())
+        .select(cases::status)
+        .first(conn)
+        .optional()
 }
 
 pub fn update_referral(conn: &mut PgConnection, id: Uuid, fields: &ReferralFields) -> QueryResult<CaseRow> {
@@ -203,4 +206,61 @@ pub fn list_visible(
         query = query.filter(cases::id.gt(after));
     }
     query.order(cases::id.asc()).limit(limit).select(CaseRow::as_select()).load(conn)
+}
+
+/// What a committee decision changes on a case; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = cases)]
+pub struct DecisionEffects {
+    pub status: Option<String>,
+    pub coordinator_sub: Option<String>,
+    pub coordinator_dept: Option<String>,
+    pub coordinator_name: Option<String>,
+    pub frame_ore: Option<i64>,
+    pub follow_up_on: Option<NaiveDate>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closure_reason: Option<String>,
+}
+
+pub fn apply(conn: &mut PgConnection, id: Uuid, effects: &DecisionEffects) -> QueryResult<CaseRow> {
+    diesel::update(cases::table.find(id))
+        .set((effects, cases::version.eq(cases::version + 1), cases::updated_at.eq(diesel::dsl::now)))
+        .returning(CaseRow::as_returning())
+        .get_result(conn)
+}
+
+/// Which of `ids` the principal sees.
+pub fn visible_among(conn: &mut PgConnection, p: &Principal, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    cases::table.filter(cases::id.eq_any(ids)).filter(access::visible_cases(p)).select(cases::id).load(conn)
+}
+
+/// Cases by id (no visibility check: callers pass ids they have already filtered).
+pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<CaseRow>> {
+    cases::table.filter(cases::id.eq_any(ids)).select(CaseRow::as_select()).load(conn)
+}
+
+/// Active cases with a follow-up date that the principal sees, earliest first.
+pub fn follow_ups(
+    conn: &mut PgConnection,
+    p: &Principal,
+    committee_id: Option<Uuid>,
+    due_before: Option<NaiveDate>,
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<CaseRow>> {
+    let mut query = cases::table
+        .filter(cases::status.eq("active"))
+        .filter(cases::follow_up_on.is_not_null())
+        .filter(access::visible_cases(p))
+        .into_boxed();
+    if let Some(committee_id) = committee_id {
+        query = query.filter(cases::committee_id.eq(committee_id));
+    }
+    if let Some(before) = due_before {
+        query = query.filter(cases::follow_up_on.lt(before));
+    }
+    if let Some((on, id)) = after {
+        query = query.filter(cases::follow_up_on.gt(on).or(cases::follow_up_on.eq(on).and(cases::id.gt(id))));
+    }
+    query.order((cases::follow_up_on.asc(), cases::id.asc())).limit(limit).select(CaseRow::as_select()).load(conn)
 }

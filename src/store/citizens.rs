@@ -42,3 +42,7 @@ pub fn register(conn: &mut PgConnection, cpr: &str, name: &str, birth_date: Naiv
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Citizen>> {
     citizens::table.find(id).select(Citizen::as_select()).first(conn).optional()
 }
+
+pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Citizen>> {
+    citizens::table.filter(citizens::id.eq_any(ids)).select(Citizen::as_select()).load(conn)
+}

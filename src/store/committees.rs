@@ -99,3 +99,14 @@ pub fn update(conn: &mut PgConnection, id: Uuid, name: Option<&str>, active: Opt
     }
     touch(conn, id)
 }
+
+/// The principal's seat on a committee, if they have one (matched by sub and department).
+pub fn seat(conn: &mut PgConnection, committee_id: Uuid, sub: &str, department: &str) -> QueryResult<Option<Member>> {
+    committee_members::table
+        .filter(committee_members::committee_id.eq(committee_id))
+        .filter(committee_members::sub.eq(sub))
+        .filter(committee_members::department.eq(department))
+        .select(Member::as_select())
+        .first(conn)
+        .optional()
+}

@@ -5,7 +5,11 @@ pub mod audit;
 pub mod cases;
 pub mod citizens;
 pub mod committees;
+pub mod decisions;
 pub mod events;
+pub mod meetings;
+pub mod offers;
+pub mod plans;
 
 /// An opaque list cursor: the id of the last item of the previous page.
 pub mod cursor {
@@ -24,6 +28,23 @@ pub mod cursor {
             .decode(cursor)
             .ok()
             .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+            .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
+    }
+
+    /// A follow-up list's position: the date and the case id.
+    pub fn encode_follow_up(on: chrono::NaiveDate, id: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{on}/{id}"))
+    }
+
+    pub fn decode_follow_up(cursor: &str) -> Result<(chrono::NaiveDate, Uuid), AppError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| {
+                let (on, id) = text.split_once('/')?;
+                Some((on.parse().ok()?, Uuid::parse_str(id).ok()?))
+            })
             .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
     }
 

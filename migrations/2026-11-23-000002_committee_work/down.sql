@@ -1,0 +1,9 @@
+DROP TABLE participation_notes;
+DROP TABLE background_members;
+DROP TABLE plan_amendments;
+DROP TABLE plan_versions;
+DROP TABLE decisions;
+DROP FUNCTION refuse_change();
+DROP TABLE case_presenters;
+DROP TABLE agenda_items;
+DROP TABLE meetings;
