@@ -36,6 +36,11 @@ pub const YOUTH_CW_Y: Person = Person { sub: "yc1", dept: "youth", roles: &["cas
 pub const YOUTH_CW_SOC: Person = Person { sub: "yc2", dept: "social", roles: &["caseworker"] };
 pub const YOUTH_FIXED: Person = Person { sub: "yf", dept: "school", roles: &["caseworker"] };
 
+/// The coordinating caseworker the committee appoints in `World::active`.
+pub const COORDINATOR: Person = Person { sub: "cora", dept: "labour_market", roles: &["caseworker"] };
+/// Another caseworker, appointed by a revision in tests of a coordinator change.
+pub const NEW_COORDINATOR: Person = Person { sub: "nils", dept: "social", roles: &["caseworker"] };
+
 pub struct World {
     pub app: TestApp,
     pub youth_committee: String,
@@ -132,6 +137,107 @@ impl World {
             .expect(200);
         id
     }
+}
+
+impl World {
+    pub fn committee(&self, age: i32) -> &str {
+        if age < 30 {
+            &self.youth_committee
+        } else {
+            &self.adult_committee
+        }
+    }
+
+    /// A leader member of the committee of a citizen of `age`.
+    pub fn leader(age: i32) -> Person {
+        if age < 30 {
+            YOUTH_LEADER_Y
+        } else {
+            ADULT_LEADER_LM
+        }
+    }
+
+    /// The fixed members present at a quorate meeting of the committee for `age`.
+    pub fn quorum(age: i32) -> Value {
+        if age < 30 {
+            json!([YOUTH_LEADER_Y.sub, YOUTH_CW_SOC.sub, YOUTH_FIXED.sub])
+        } else {
+            json!([ADULT_LEADER_LM.sub, ADULT_CW_SOC.sub, ADULT_FIXED.sub])
+        }
+    }
+
+    /// A meeting of the committee for `age`, tomorrow; returns its id.
+    pub async fn meeting(&self, age: i32) -> String {
+        let at = (Utc::now() + Duration::days(1)).format("%Y-%m-%dT10:00:00Z").to_string();
+        self.app
+            .post(
+                &format!("/api/v1/committees/{}/meetings", self.committee(age)),
+                &self.token(Self::leader(age)),
+                &json!({"scheduled_at": at}),
+            )
+            .await
+            .expect(201)
+            .id()
+    }
+
+    /// Puts a case on a meeting's agenda.
+    pub async fn on_agenda(&self, meeting: &str, case: &str, age: i32) {
+        self.app
+            .post(
+                &format!("/api/v1/meetings/{meeting}/agenda"),
+                &self.token(Self::leader(age)),
+                &json!({"case_id": case}),
+            )
+            .await
+            .expect(201);
+    }
+
+    /// A case with an initial decision: plan v1, `COORDINATOR`, a frame of 50,000 DKK and a
+    /// follow-up in 60 days. Returns (case id, meeting id).
+    pub async fn active(&self, age: i32) -> (String, String) {
+        let case = self.awaiting(age).await;
+        let meeting = self.meeting(age).await;
+        self.on_agenda(&meeting, &case, age).await;
+        self.app
+            .post(
+                &format!("/api/v1/meetings/{meeting}/decisions"),
+                &self.token(Self::leader(age)),
+                &initial_decision(&case, age),
+            )
+            .await
+            .expect(201);
+        (case, meeting)
+    }
+}
+
+/// A complete plan.
+pub fn plan() -> Value {
+    json!({
+        "citizen_goals": "Min egen lejlighed og et job.",
+        "goals": [
+            {"area": "housing", "description": "Own flat within a year", "target_date": "2027-12-31"},
+            {"area": "employment", "description": "Ten hours a week of work"}
+        ],
+        "interventions": [
+            {"title": "Bostøtte", "responsible_department": "social", "status": "active", "cost_estimate_ore": 1500000},
+            {"title": "Mentor", "responsible_department": "labour_market"}
+        ],
+        "statutory_plans": [{"department": "labour_market", "system": "Momentum", "reference": "JP-123"}]
+    })
+}
+
+/// An initial decision for a case of a citizen of `age`, with everything it needs.
+pub fn initial_decision(case: &str, age: i32) -> Value {
+    json!({
+        "case_id": case,
+        "kind": "initial",
+        "members_present": World::quorum(age),
+        "citizen_participation": {"took_part": true, "form": "meeting", "citizen_view": "I want a home first."},
+        "plan": plan(),
+        "coordinator": {"sub": COORDINATOR.sub, "name": "Cora Koordinator", "department": COORDINATOR.dept},
+        "budget_frame_ore": 5_000_000,
+        "follow_up_on": (Utc::now() + Duration::days(60)).format("%Y-%m-%d").to_string()
+    })
 }
 
 impl TestApp {
