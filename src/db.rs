@@ -200,20 +200,34 @@ pub fn migrate_if_needed(database_url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Grants a service role what it needs and no more: data rights on every table, but only
-/// SELECT and INSERT on the audit log, and no right to change the schema.
+/// Grants a service role what it needs and no more, in the schema the migrations ran in: data
+/// rights on every table, but only SELECT and INSERT on the audit log, and no right to change
+/// the schema.
 pub fn grant_service_role(database_url: &str, role: &str) -> Result<(), String> {
-    if !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || role.is_empty() {
+    #[derive(QueryableByName)]
+    struct Schema {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let plain = |name: &str| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !plain(role) {
         return Err(format!("--grant-to: {role:?} is not a plain role name"));
     }
     let mut conn = PgConnection::establish(&with_timeouts(database_url))
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let schema = diesel::sql_query("SELECT current_schema() AS name")
+        .get_result::<Schema>(&mut conn)
+        .map_err(|e| format!("reading the current schema: {e}"))?
+        .name;
+    if !plain(&schema) {
+        return Err(format!("the schema {schema:?} is not a plain name"));
+    }
     conn.batch_execute(&format!(
-        "GRANT USAGE ON SCHEMA public TO {role};
-         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
-         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role};
-         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON __diesel_schema_migrations FROM {role};
-         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
+        "GRANT USAGE ON SCHEMA {schema} TO {role};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
+         REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_log FROM {role};
+         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}.__diesel_schema_migrations FROM {role};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};"
     ))
     .map_err(|e| format!("granting rights to {role}: {e}"))
 }

@@ -6,6 +6,7 @@ use diesel::{Connection, PgConnection};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::api::meetings::DecisionRequest;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::domain::{cpr, eligibility, Department, Role};
@@ -66,14 +67,20 @@ fn load(conn: &mut PgConnection) -> Result<bool, AppError> {
     let sofie = person("sofie.leder", "Sofie Bach", Department::Social, &[Role::Leader]);
 
     let cases = [
-        // (referrer, cpr, name, committee, complete, screening)
-        (&karen, "1204851234", "Bo Jensen", adult, true, None),
-        (&karen, "0307792678", "Lise Mortensen", adult, true, Some("accepted")),
-        (&karen, "2506681122", "Henrik Sørensen", adult, true, Some("declined")),
-        (&jonas, "2211034321", "Emma Nielsen", youth, false, None),
-        (&jonas, "1503104123", "Mikkel Andersen", youth, true, Some("accepted")),
+        // (referrer, cpr, name, committee, complete, screening, decided)
+        (&karen, "1204851234", "Bo Jensen", adult, true, None, false),
+        (&karen, "0307792678", "Lise Mortensen", adult, true, Some("accepted"), true),
+        (&karen, "1409712345", "Jens Pedersen", adult, true, Some("accepted"), false),
+        (&karen, "2506681122", "Henrik Sørensen", adult, true, Some("declined"), false),
+        (&jonas, "2211034321", "Emma Nielsen", youth, false, None, false),
+        (&jonas, "1503104123", "Mikkel Andersen", youth, true, Some("accepted"), true),
     ];
-    for (referrer, number, name, committee_id, complete, screening) in cases {
+    let per = person("per.leder", "Per Lund", Department::LabourMarket, &[Role::Leader]);
+    let ulla = person("ulla.leder", "Ulla Holm", Department::Youth, &[Role::Leader]);
+    let yesterday = Utc::now() - chrono::Duration::days(1);
+    let adult_meeting = store::meetings::create(conn, &per, adult, yesterday)?;
+    let youth_meeting = store::meetings::create(conn, &ulla, youth, yesterday)?;
+    for (referrer, number, name, committee_id, complete, screening, decided) in cases {
         let cpr = cpr::Cpr::parse(number).expect("demo CPR numbers are valid");
         let (citizen, _) = store::citizens::register(conn, cpr.digits(), name, cpr.birth_date())?;
         audit::record(conn, referrer, Entry::citizen(Action::Create, Purpose::Referral, citizen.id, 201))?;
@@ -135,8 +142,62 @@ fn load(conn: &mut PgConnection) -> Result<bool, AppError> {
             )?;
             audit::record(conn, &sofie, Entry::case(Action::Update, Purpose::Screening, case.id, citizen.id, 200))?;
         }
+        if decided {
+            let (leader, meeting, present) = if committee_id == adult {
+                (&per, &adult_meeting, ["per.leder", "karen.social", "hanne.sundhed"])
+            } else {
+                (&ulla, &youth_meeting, ["ulla.leder", "karen.social", "lars.skole"])
+            };
+            decide(conn, leader, meeting, case.id, &present)?;
+        }
     }
     Ok(true)
+}
+
+/// Puts a case on the meeting's agenda and records the committee's first decision for it: a
+/// plan, Karen as coordinator, a frame of 40,000 DKK and a follow-up in six weeks.
+fn decide(
+    conn: &mut PgConnection,
+    leader: &Principal,
+    meeting: &store::meetings::Meeting,
+    case_id: Uuid,
+    present: &[&str],
+) -> Result<(), AppError> {
+    store::meetings::add_to_agenda(conn, leader, meeting.id, case_id, &[], &json!([]))?;
+    let request: DecisionRequest = serde_json::from_value(json!({
+        "case_id": case_id,
+        "kind": "initial",
+        "members_present": present,
+        "citizen_participation": {"took_part": true, "form": "meeting", "citizen_view": "Vil gerne have ro på boligen først."},
+        "plan": {
+            "citizen_goals": "En fast bolig, og så et job med få timer.",
+            "goals": [
+                {"area": "housing", "description": "Egen bolig med bostøtte inden for et år"},
+                {"area": "employment", "description": "Virksomhedspraktik 10 timer om ugen"}
+            ],
+            "interventions": [
+                {"title": "Bostøtte, 5 timer om ugen", "responsible_department": "social", "status": "active", "cost_estimate_ore": 1200000},
+                {"title": "Mentor", "responsible_department": "labour_market", "status": "planned"}
+            ],
+            "statutory_plans": [{"department": "social", "system": "DUBU", "reference": "SAG-2026-0042"}]
+        },
+        "coordinator": {"sub": "karen.social", "name": "Karen Vinther", "department": "social"},
+        "budget_frame_ore": 4_000_000,
+        "follow_up_on": (Utc::now() + chrono::Duration::weeks(6)).date_naive()
+    }))
+    .map_err(|e| AppError::Internal(format!("demo decision: {e}")))?;
+    let committee = store::committees::find(conn, meeting.committee_id)?.ok_or(AppError::NotFound)?;
+    let case = store::cases::find_by_id(conn, case_id)?.ok_or(AppError::NotFound)?;
+    crate::api::meetings::decide_on(
+        conn,
+        leader,
+        meeting,
+        &committee,
+        &case,
+        request,
+        crate::config::DEFAULT_MAX_FRAME_ORE,
+    )?;
+    Ok(())
 }
 
 fn committee(conn: &mut PgConnection, name: &str, track: &str, seats: &[Seat]) -> Result<Uuid, AppError> {

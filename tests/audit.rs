@@ -717,31 +717,29 @@ async fn the_owning_service_role_can_neither_change_nor_delete_entries() {
 // 7. immutability, strict deployment: an owner role migrates, the service runs as a role that
 //    owns nothing
 
-/// Drops the database and the roles of a strict deployment, also when the test fails.
+/// Drops the schema and the roles of a strict deployment, also when the test fails.
 struct Strict {
-    db: String,
+    schema: String,
     owner: String,
     service: String,
 }
 
 impl Drop for Strict {
     fn drop(&mut self) {
-        let mut admin = common::admin_conn();
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db));
-        let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", self.service));
-        let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", self.owner));
+        let mut admin = common::admin_test_db_conn();
+        let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        for role in [&self.service, &self.owner] {
+            let _ = admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}"));
+        }
     }
 }
 
 #[tokio::test]
 async fn a_service_role_that_owns_nothing_works_and_cannot_touch_the_audit_log() {
     let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let strict = Strict {
-        db: format!("helhed_strict_{tag}"),
-        owner: format!("helhed_own_{tag}"),
-        service: format!("helhed_svc_{tag}"),
-    };
-    let (db, owner, svc) = (strict.db.clone(), strict.owner.clone(), strict.service.clone());
+    let mut strict =
+        Strict { schema: String::new(), owner: format!("helhed_own_{tag}"), service: format!("helhed_svc_{tag}") };
+    let (owner, svc) = (strict.owner.clone(), strict.service.clone());
     let mut admin = common::admin_conn();
     admin
         .batch_execute(&format!(
@@ -749,15 +747,17 @@ async fn a_service_role_that_owns_nothing_works_and_cannot_touch_the_audit_log()
              CREATE ROLE {svc} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;"
         ))
         .unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {db} OWNER {owner}")).unwrap();
-    let applied = helhed::db::migrate(&common::url_for(&owner, &db)).expect("the owner migrates");
-    assert!(!applied.is_empty());
-    helhed::db::grant_service_role(&common::url_for(&owner, &db), &svc).expect("the owner grants the service role");
-    helhed::db::migrate_if_needed(&common::url_for(&svc, &db))
-        .expect("nothing pending: the service role starts without DDL rights");
+    // The owner role owns the deployment's schema and migrates it.
+    let schema = common::fresh_schema_owned_by(&owner);
+    strict.schema = schema.clone();
+    let owner_url = common::url_in_schema(&owner, &schema);
+    let svc_url = common::url_in_schema(&svc, &schema);
+    assert_eq!(helhed::db::migrate(&owner_url).expect("the owner migrates"), Vec::<String>::new(), "already migrated");
+    helhed::db::grant_service_role(&owner_url, &svc).expect("the owner grants the service role");
+    helhed::db::migrate_if_needed(&svc_url).expect("nothing pending: the service role starts without DDL rights");
 
     // the service, as the service role, end to end
-    let app = TestApp::spawn_on(db.clone(), common::url_for(&svc, &db)).await;
+    let app = TestApp::spawn_on(None, svc_url.clone()).await;
     let admin_token = app.as_(ADMIN);
     let committee = app
         .post(
@@ -824,7 +824,7 @@ async fn a_service_role_that_owns_nothing_works_and_cannot_touch_the_audit_log()
     assert_entry(by_request(items(&body), "s-citizen"), "create", "citizen", "referral", 201, REFERRER);
 
     // connected as the service role
-    let mut conn = PgConnection::establish(&common::url_for(&svc, &db)).unwrap();
+    let mut conn = PgConnection::establish(&svc_url).unwrap();
     let rows = scalar(&mut conn, "SELECT count(*) FROM audit_log");
     assert!(rows >= 8, "{rows}");
     let before = fingerprint(&mut conn);
@@ -853,7 +853,7 @@ async fn a_service_role_that_owns_nothing_works_and_cannot_touch_the_audit_log()
     // and the service still works, and still records
     app.get(&format!("/api/v1/cases/{case}"), &rita).await.expect(200);
     assert_eq!(scalar(&mut conn, "SELECT count(*) FROM audit_log"), rows + 1);
-    helhed::db::migrate_if_needed(&common::url_for(&svc, &db)).expect("still nothing pending");
+    helhed::db::migrate_if_needed(&svc_url).expect("still nothing pending");
     drop(conn);
     drop(strict);
 }

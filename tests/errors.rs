@@ -113,7 +113,7 @@ async fn bodies_are_json_within_limits_and_strict() {
 
 #[tokio::test]
 async fn an_unreachable_database_answers_503_promptly() {
-    let app = TestApp::spawn_on("none".into(), "postgres://nobody@127.0.0.1:1/none".into()).await;
+    let app = TestApp::spawn_on(None, "postgres://nobody@127.0.0.1:1/none".into()).await;
     let started = std::time::Instant::now();
     let res = app.get("/api/v1/cases", &app.as_(REFERRER)).await.problem(503, "service_unavailable");
     assert!(res.header("retry-after").is_some());

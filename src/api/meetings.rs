@@ -577,7 +577,7 @@ pub async fn decide(
 }
 
 /// The rules of a decision and its effects, for a case on the agenda with the right status.
-fn decide_on(
+pub(crate) fn decide_on(
     conn: &mut PgConnection,
     p: &Principal,
     meeting: &Meeting,

@@ -1,5 +1,8 @@
-//! The test harness: every test gets its own database, cloned from a migrated template, and its
-//! own instance of the real service on a random port of 127.0.0.1, reached over HTTP.
+//! The test harness: every test gets its own schema, migrated from scratch, in one shared test
+//! database, and its own instance of the real service on a random port of 127.0.0.1, reached
+//! over HTTP. Schemas rather than databases: creating and dropping a database costs PostgreSQL a
+//! checkpoint (and the fsync of every file of the new database), which made a parallel suite
+//! wait on the disk; a schema costs a few milliseconds and drops without a checkpoint.
 #![allow(dead_code)]
 
 pub mod world;
@@ -17,13 +20,15 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// The role the service runs as in tests: it owns its database, and it is no superuser.
+/// The role the service runs as in tests: it owns its schema, and it is no superuser.
 pub const APP_ROLE: &str = "helhed_test_app";
+/// The database every test's schema lives in.
+pub const TEST_DB: &str = "helhed_tests";
 /// The issuer most tests mint their tokens with (HS256, speaks for every department).
 pub const TEST_ISSUER: &str = "helhed-test";
 pub const AUDIENCE: &str = "helhed";
 
-/// A server URL with rights to create roles and databases.
+/// A server URL with rights to create roles, databases and schemas.
 pub fn admin_url() -> String {
     std::env::var("HELHED_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
@@ -37,8 +42,21 @@ pub fn url_for(role: &str, db: &str) -> String {
     format!("postgres://{role}@{host}/{db}")
 }
 
+/// The test database, as `role`, with `schema` first on the search path.
+pub fn url_in_schema(role: &str, schema: &str) -> String {
+    format!("{}?options=-c%20search_path%3D{schema}", url_for(role, TEST_DB))
+}
+
 pub fn admin_conn() -> PgConnection {
     PgConnection::establish(&admin_url()).expect("the test PostgreSQL is reachable (HELHED_TEST_DATABASE_URL)")
+}
+
+/// The admin, connected to the test database.
+pub fn admin_test_db_conn() -> PgConnection {
+    shared_database();
+    let admin = admin_url();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    PgConnection::establish(&format!("{base}/{TEST_DB}")).expect("the test database is reachable")
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -49,28 +67,21 @@ pub fn key_pem(name: &str) -> Vec<u8> {
     std::fs::read(fixture(name)).expect("fixture key")
 }
 
-/// Creates the app role and the migrated template once per test process; concurrent test
-/// processes wait for each other on an advisory lock.
-fn template() -> &'static str {
-    static TEMPLATE: OnceLock<String> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let name = format!("helhed_tpl_{}", migrations_fingerprint());
+/// Creates the app role and the shared test database once; concurrent test processes wait for
+/// each other on an advisory lock.
+fn shared_database() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
         let mut conn = admin_conn();
         conn.batch_execute("SELECT pg_advisory_lock(727274)").unwrap();
-        let role_exists: bool = exists(&mut conn, &format!("SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'"));
-        if !role_exists {
+        if !exists(&mut conn, &format!("SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'")) {
             conn.batch_execute(&format!("CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")).unwrap();
         }
-        if !exists(&mut conn, &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")) {
-            let building = format!("{name}_building");
-            conn.batch_execute(&format!("DROP DATABASE IF EXISTS {building}")).unwrap();
-            conn.batch_execute(&format!("CREATE DATABASE {building} OWNER {APP_ROLE}")).unwrap();
-            helhed::db::migrate(&url_for(APP_ROLE, &building)).expect("migrations run as the app role");
-            conn.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).unwrap();
+        if !exists(&mut conn, &format!("SELECT 1 FROM pg_database WHERE datname = '{TEST_DB}'")) {
+            conn.batch_execute(&format!("CREATE DATABASE {TEST_DB} OWNER {APP_ROLE}")).unwrap();
         }
         conn.batch_execute("SELECT pg_advisory_unlock(727274)").unwrap();
-        name
-    })
+    });
 }
 
 fn exists(conn: &mut PgConnection, query: &str) -> bool {
@@ -78,40 +89,23 @@ fn exists(conn: &mut PgConnection, query: &str) -> bool {
     diesel::sql_query(query).execute(conn).unwrap() > 0
 }
 
-/// Changes to a migration make a new template.
-fn migrations_fingerprint() -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let mut entries: Vec<_> = walk(&dir);
-    entries.sort();
-    for path in entries {
-        path.strip_prefix(&dir).unwrap().hash(&mut hasher);
-        std::fs::read(&path).unwrap().hash(&mut hasher);
-    }
-    format!("{:016x}", hasher.finish())
-}
-
-fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-/// A fresh database for one test, owned by the app role.
-pub fn fresh_database() -> String {
-    let template = template();
-    let name = format!("helhed_t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = admin_conn();
-    conn.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template} OWNER {APP_ROLE}")).unwrap();
+/// A fresh schema for one test, owned by `owner` and migrated by it; returns its name.
+pub fn fresh_schema_owned_by(owner: &str) -> String {
+    shared_database();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    admin_test_db_conn().batch_execute(&format!("CREATE SCHEMA {name} AUTHORIZATION {owner}")).unwrap();
+    helhed::db::migrate(&url_in_schema(owner, &name)).expect("migrations run as the schema's owner");
     name
+}
+
+/// A fresh schema for one test, owned by the app role.
+pub fn fresh_schema() -> String {
+    fresh_schema_owned_by(APP_ROLE)
+}
+
+/// Drops a test's schema (cheap: no checkpoint).
+pub fn drop_schema(name: &str) {
+    let _ = admin_test_db_conn().batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
 }
 
 /// The issuers file of the tests, with one issuer per algorithm and a rotating JWK set.
@@ -179,9 +173,18 @@ pub fn issuers() -> Arc<Issuers> {
 
 pub struct TestApp {
     pub base: String,
-    pub db_name: String,
+    /// The test's own schema, dropped with the app.
+    pub schema: Option<String>,
     pub db_url: String,
     pub client: reqwest::Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(schema) = &self.schema {
+            drop_schema(schema);
+        }
+    }
 }
 
 pub struct Response {
@@ -228,21 +231,22 @@ impl Response {
 }
 
 impl TestApp {
-    /// The service on a fresh database.
+    /// The service on a fresh schema.
     pub async fn spawn() -> TestApp {
-        let db_name = fresh_database();
-        let db_url = url_for(APP_ROLE, &db_name);
-        Self::spawn_on(db_name, db_url).await
+        let schema = fresh_schema();
+        let db_url = url_in_schema(APP_ROLE, &schema);
+        Self::spawn_on(Some(schema), db_url).await
     }
 
-    /// The service on a given database URL (e.g. as another role, or unreachable).
-    pub async fn spawn_on(db_name: String, db_url: String) -> TestApp {
+    /// The service on a given database URL (e.g. as another role, or unreachable); `schema`, if
+    /// given, is dropped with the app.
+    pub async fn spawn_on(schema: Option<String>, db_url: String) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = helhed::State { db: Db::new(&db_url, 5), issuers: issuers(), max_frame_ore: 5_000_000 };
         let server = helhed::server(state, listener, Some(2)).expect("server starts");
         tokio::spawn(server);
-        TestApp { base: format!("http://127.0.0.1:{port}"), db_name, db_url, client: reqwest::Client::new() }
+        TestApp { base: format!("http://127.0.0.1:{port}"), schema, db_url, client: reqwest::Client::new() }
     }
 
     /// A token of the test issuer.
@@ -285,7 +289,7 @@ impl TestApp {
         self.request(Method::PUT, path, Some(token), Some(body)).await
     }
 
-    /// A direct connection to the test's database, as the app role.
+    /// A direct connection to the test's schema, as the app role.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.db_url).unwrap()
     }
