@@ -28,7 +28,8 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionLimits {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
             "SET statement_timeout = '15s'; SET idle_in_transaction_session_timeout = '30s'; \
-             SET lock_timeout = '10s'; SET TIME ZONE 'UTC'",
+             SET lock_timeout = '10s'; SET TIME ZONE 'UTC'; \
+             SET synchronous_commit = on",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -201,8 +202,9 @@ pub fn migrate_if_needed(database_url: &str) -> Result<(), String> {
 }
 
 /// Grants a service role what it needs and no more, in the schema the migrations ran in: data
-/// rights on every table, but only SELECT and INSERT on the audit log, and no right to change
-/// the schema.
+/// rights on every table, but only SELECT and INSERT on the append-only ones (the audit log, the
+/// budget ledger, decisions, adopted plans and amendments, case history), and no right to
+/// change the schema.
 pub fn grant_service_role(database_url: &str, role: &str) -> Result<(), String> {
     #[derive(QueryableByName)]
     struct Schema {
@@ -225,7 +227,8 @@ pub fn grant_service_role(database_url: &str, role: &str) -> Result<(), String> 
     conn.batch_execute(&format!(
         "GRANT USAGE ON SCHEMA {schema} TO {role};
          GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
-         REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_log FROM {role};
+         REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_log, {schema}.ledger_entries, {schema}.decisions,
+                {schema}.plan_versions, {schema}.plan_amendments, {schema}.case_events FROM {role};
          REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}.__diesel_schema_migrations FROM {role};
          GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};"
     ))

@@ -185,6 +185,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    ledger_entries (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        amount_ore -> Int8,
+        category -> Text,
+        description -> Text,
+        intervention_id -> Nullable<Uuid>,
+        reverses -> Nullable<Uuid>,
+        reason -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        actor_iss -> Text,
+        actor_sub -> Text,
+        actor_dept -> Text,
+        actor_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     meetings (id) {
         id -> Uuid,
         committee_id -> Uuid,
@@ -266,6 +285,7 @@ diesel::joinable!(cases -> committees (committee_id));
 diesel::joinable!(committee_members -> committees (committee_id));
 diesel::joinable!(decisions -> cases (case_id));
 diesel::joinable!(decisions -> meetings (meeting_id));
+diesel::joinable!(ledger_entries -> cases (case_id));
 diesel::joinable!(meetings -> committees (committee_id));
 diesel::joinable!(participation_notes -> cases (case_id));
 diesel::joinable!(plan_versions -> cases (case_id));
@@ -283,6 +303,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     committees,
     decisions,
     idempotency_keys,
+    ledger_entries,
     meetings,
     offers,
     participation_notes,

@@ -197,6 +197,10 @@ pub fn describe(path: &str, message: &str) -> (String, String) {
     let at = or_body(path);
     if let Some((_, expected)) = message.split_once(", expected ") {
         let expected = expected.split(" at line ").next().unwrap_or(expected).replace('`', "");
+        let expected = match expected.as_str() {
+            "i64" | "i32" | "i16" | "u64" | "u32" | "u16" => "a whole number in range".to_string(),
+            _ => expected,
+        };
         return (at, format!("must be {expected}"));
     }
     (at, "is not valid".into())

@@ -2,6 +2,7 @@
 //! types and thin handlers, and a `configure` that mounts its routes.
 
 pub mod audit;
+pub mod budget;
 pub mod cases;
 pub mod citizens;
 pub mod committees;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     committees::configure(cfg);
     meetings::configure(cfg);
     plans::configure(cfg);
+    budget::configure(cfg);
     follow_ups::configure(cfg);
     audit::configure(cfg);
 }

@@ -1,6 +1,7 @@
 //! The rules of holistic case handling, without HTTP or SQL: the vocabulary of the domain and
 //! the pure functions that decide eligibility, composition, screening and status moves.
 
+pub mod budget;
 pub mod committee;
 pub mod cpr;
 pub mod decision;

@@ -7,6 +7,7 @@ pub mod citizens;
 pub mod committees;
 pub mod decisions;
 pub mod events;
+pub mod ledger;
 pub mod meetings;
 pub mod offers;
 pub mod plans;

@@ -5,6 +5,7 @@
 //! wait on the disk; a schema costs a few milliseconds and drops without a checkpoint.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod world;
 
 use std::net::TcpListener;
@@ -45,6 +46,24 @@ pub fn url_for(role: &str, db: &str) -> String {
 /// The test database, as `role`, with `schema` first on the search path.
 pub fn url_in_schema(role: &str, schema: &str) -> String {
     format!("{}?options=-c%20search_path%3D{schema}", url_for(role, TEST_DB))
+}
+
+/// Where the test PostgreSQL listens ("host:port").
+pub fn db_host_port() -> String {
+    let admin = admin_url();
+    let rest = admin.split_once("://").map(|(_, r)| r).unwrap_or(&admin);
+    let host = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    let host = host.split('/').next().unwrap_or(host);
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+/// The test database through a proxy on `port`, as `role`, in `schema`.
+pub fn url_via(port: u16, role: &str, schema: &str) -> String {
+    format!("postgres://{role}@127.0.0.1:{port}/{TEST_DB}?options=-c%20search_path%3D{schema}")
 }
 
 pub fn admin_conn() -> PgConnection {

@@ -1,0 +1,327 @@
+//! The coordinator's budget: the frame the committee set, what is spent from it, and the
+//! append-only ledger of spends and reversals. Only the current coordinator spends; a spend
+//! over what remains goes to the committee instead (409 `budget_exceeded`).
+//!
+//! Concurrency: every spend and reversal locks its case row (`SELECT … FOR UPDATE`) before it
+//! checks what remains, so spends on one case apply one at a time and never take the total past
+//! the frame; spends on different cases lock different rows and do not wait for each other. The
+//! CHECK `spent_ore <= frame_ore` on the case row is the last guard behind the lock.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::extract::{Id, Json};
+use crate::access;
+use crate::audit::{self, Action, Entry, Purpose};
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::domain::budget::{self, SpendCategory};
+use crate::domain::{CaseStatus, Department};
+use crate::error::{AppError, Problem};
+use crate::idempotency::{self, Answer, IdempotencyKey};
+use crate::store;
+use crate::store::cases::CaseRow;
+use crate::store::events::{self, EventType};
+use crate::store::ledger::NewEntry;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use super::method_not_allowed as not_allowed;
+    cfg.service(web::resource("/cases/{id}/budget").route(web::get().to(get)).default_service(not_allowed("GET")));
+    cfg.service(
+        web::resource("/cases/{id}/budget/spends").route(web::post().to(spend)).default_service(not_allowed("POST")),
+    );
+    cfg.service(
+        web::resource("/cases/{id}/budget/spends/{entry_id}/reversal")
+            .route(web::post().to(reverse))
+            .default_service(not_allowed("POST")),
+    );
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct SpendRequest {
+    /// A positive whole number of øre (100 øre = 1 DKK).
+    #[schema(minimum = 1, maximum = 9_223_372_036_854_775_807i64)]
+    pub amount_ore: i64,
+    pub category: SpendCategory,
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub description: String,
+    /// The plan intervention the spend serves, if any.
+    pub intervention_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalRequest {
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecordedBy {
+    pub sub: String,
+    pub name: Option<String>,
+    pub department: Department,
+}
+
+/// One ledger entry: a spend (positive) or the reversal of one (negative).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LedgerEntry {
+    pub id: Uuid,
+    /// `spend` or `reversal`.
+    pub kind: String,
+    pub amount_ore: i64,
+    pub category: SpendCategory,
+    pub description: String,
+    pub intervention_id: Option<Uuid>,
+    /// A reversal: the spend it reverses.
+    pub reverses: Option<Uuid>,
+    /// A spend: the reversal that undid it, if any.
+    pub reversed_by: Option<Uuid>,
+    pub reason: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: RecordedBy,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Budget {
+    pub frame_ore: i64,
+    pub spent_ore: i64,
+    pub remaining_ore: i64,
+    /// The ledger, oldest first.
+    pub entries: Vec<LedgerEntry>,
+}
+
+/// The answer to a spend or a reversal: the new entry and the frame afterwards.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    pub entry: LedgerEntry,
+    pub frame_ore: i64,
+    pub spent_ore: i64,
+    pub remaining_ore: i64,
+}
+
+fn view(e: store::ledger::Entry, reversed_by: Option<Uuid>) -> Result<LedgerEntry, AppError> {
+    let unreadable = || AppError::Internal("stored ledger entry unreadable".into());
+    Ok(LedgerEntry {
+        id: e.id,
+        kind: e.kind,
+        amount_ore: e.amount_ore,
+        category: SpendCategory::parse(&e.category).ok_or_else(unreadable)?,
+        description: e.description,
+        intervention_id: e.intervention_id,
+        reverses: e.reverses,
+        reversed_by,
+        reason: e.reason,
+        recorded_at: e.recorded_at,
+        recorded_by: RecordedBy {
+            sub: e.actor_sub,
+            name: e.actor_name,
+            department: Department::parse(&e.actor_dept).ok_or_else(unreadable)?,
+        },
+    })
+}
+
+/// Locks a case the caller sees for a change of its ledger: its current coordinator, while
+/// the case is active.
+fn ledger_case(conn: &mut PgConnection, p: &Principal, id: Uuid) -> Result<CaseRow, AppError> {
+    let case = store::cases::lock_visible(conn, p, id)?.ok_or_else(|| audit::deny(p, "budget", id, Purpose::Budget))?;
+    access::require_coordinator(p, case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref())?;
+    if case.status != CaseStatus::Active.as_str() {
+        return Err(AppError::InvalidTransition(format!("a {} case takes no spends or reversals", case.status)));
+    }
+    Ok(case)
+}
+
+fn receipt(case: &CaseRow, entry: LedgerEntry) -> Receipt {
+    let spent_ore = case.spent_ore + entry.amount_ore;
+    Receipt { entry, frame_ore: case.frame_ore, spent_ore, remaining_ore: budget::remaining(case.frame_ore, spent_ore) }
+}
+
+/// The frame, what is spent and what remains, with the ledger.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/budget", tag = "budget", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Budget), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Budget>, AppError> {
+    access::require_case_role(&p)?;
+    let id = id.0;
+    let budget = db
+        .tx(move |conn| {
+            let case = store::cases::find_visible(conn, &p, id)?
+                .ok_or_else(|| audit::deny(&p, "budget", id, Purpose::Budget))?;
+            audit::record(
+                conn,
+                &p,
+                Entry::case(Action::Read, Purpose::Budget, id, case.citizen_id, 200).resource("budget", id),
+            )?;
+            let rows = store::ledger::entries(conn, id)?;
+            let reversals: Vec<(Uuid, Uuid)> = rows.iter().filter_map(|e| e.reverses.map(|s| (s, e.id))).collect();
+            let entries = rows
+                .into_iter()
+                .map(|e| {
+                    let reversed_by = reversals.iter().find(|(spend, _)| *spend == e.id).map(|(_, r)| *r);
+                    view(e, reversed_by)
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Budget {
+                frame_ore: case.frame_ore,
+                spent_ore: case.spent_ore,
+                remaining_ore: budget::remaining(case.frame_ore, case.spent_ore),
+                entries,
+            })
+        })
+        .await?;
+    Ok(web::Json(budget))
+}
+
+/// Spend from the frame (the current coordinator). Over what remains → 409 `budget_exceeded`
+/// with `remaining_ore`: a larger spend is for the committee to decide.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/budget/spends", tag = "budget", request_body = SpendRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
+    responses(
+        (status = 201, body = Receipt), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "budget_exceeded (with remaining_ore), or invalid_transition for a case that is not active", body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn spend(
+    p: Principal,
+    id: Id,
+    key: IdempotencyKey,
+    body: Json<SpendRequest>,
+    db: web::Data<Db>,
+    state: web::Data<crate::State>,
+) -> Result<HttpResponse, AppError> {
+    access::require_case_role(&p)?;
+    let digest = *body.digest();
+    let (id, s) = (id.0, body.into_inner());
+    if let Some(error) = budget::check_amount(s.amount_ore, state.max_frame_ore) {
+        return Err(AppError::Validation(vec![error]));
+    }
+    let description = s.description.trim().to_string();
+    if description.is_empty() {
+        return Err(AppError::validation("description", "is required"));
+    }
+    let answer = db
+        .tx(move |conn| {
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let case = ledger_case(conn, &p, id)?;
+                if let Some(intervention) = s.intervention_id {
+                    let version = store::plans::latest_version(conn, id)?.unwrap_or(0);
+                    let plan = super::plans::load(conn, id, version)?;
+                    if !plan.is_some_and(|plan| plan.interventions.iter().any(|i| i.id == intervention)) {
+                        return Err(AppError::validation(
+                            "intervention_id",
+                            "the case's plan has no such intervention",
+                        ));
+                    }
+                }
+                if !budget::fits(case.frame_ore, case.spent_ore, s.amount_ore) {
+                    return Err(AppError::BudgetExceeded {
+                        remaining_ore: budget::remaining(case.frame_ore, case.spent_ore),
+                    });
+                }
+                let entry = store::ledger::append(
+                    conn,
+                    &p,
+                    &NewEntry {
+                        case_id: id,
+                        kind: "spend",
+                        amount_ore: s.amount_ore,
+                        category: s.category.as_str(),
+                        description: &description,
+                        intervention_id: s.intervention_id,
+                        reverses: None,
+                        reason: None,
+                    },
+                )?;
+                events::emit(conn, &p, id, EventType::BudgetSpent, json!({"entry_id": entry.id}))?;
+                audit::record(
+                    conn,
+                    &p,
+                    Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
+                        .resource("ledger_entry", entry.id),
+                )?;
+                Ok(Answer::json(StatusCode::CREATED, &receipt(&case, view(entry, None)?)))
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// Reverse a spend with a counter-entry (the current coordinator); once per spend.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/budget/spends/{entry_id}/reversal", tag = "budget", request_body = ReversalRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path), ("entry_id" = Uuid, Path)),
+    responses(
+        (status = 201, body = Receipt), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "Already reversed, not a spend, or the case is not active", body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn reverse(
+    p: Principal,
+    id: Id,
+    req: HttpRequest,
+    key: IdempotencyKey,
+    body: Json<ReversalRequest>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    access::require_case_role(&p)?;
+    let entry_id: Uuid =
+        req.match_info().get("entry_id").and_then(|s| Uuid::parse_str(s).ok()).ok_or(AppError::NotFound)?;
+    let digest = *body.digest();
+    let (id, reason) = (id.0, body.into_inner().reason.trim().to_string());
+    if reason.is_empty() {
+        return Err(AppError::validation("reason", "is required"));
+    }
+    let answer = db
+        .tx(move |conn| {
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let case = ledger_case(conn, &p, id)?;
+                let spend = store::ledger::find(conn, id, entry_id)?.ok_or(AppError::NotFound)?;
+                if spend.kind != "spend" {
+                    return Err(AppError::Conflict("only a spend can be reversed".into()));
+                }
+                if store::ledger::reversal_of(conn, entry_id)?.is_some() {
+                    return Err(AppError::Conflict("this spend is already reversed".into()));
+                }
+                let entry = store::ledger::append(
+                    conn,
+                    &p,
+                    &NewEntry {
+                        case_id: id,
+                        kind: "reversal",
+                        amount_ore: -spend.amount_ore,
+                        category: &spend.category,
+                        description: &spend.description,
+                        intervention_id: spend.intervention_id,
+                        reverses: Some(entry_id),
+                        reason: Some(&reason),
+                    },
+                )?;
+                events::emit(
+                    conn,
+                    &p,
+                    id,
+                    EventType::BudgetReversed,
+                    json!({"entry_id": entry.id, "reverses": entry_id}),
+                )?;
+                audit::record(
+                    conn,
+                    &p,
+                    Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
+                        .resource("ledger_entry", entry.id),
+                )?;
+                Ok(Answer::json(StatusCode::CREATED, &receipt(&case, view(entry, None)?)))
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
