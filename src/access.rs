@@ -33,9 +33,23 @@ pub type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool
 
 /// The visibility rule as one predicate over `cases`.
 pub fn visible_cases(p: &Principal) -> CaseFilter {
+    if sees_department_cases(p) {
+        Box::new(in_person(p).or(department_involved(p.dept)))
+    } else {
+        in_person(p)
+    }
+}
+
+/// The cases a department's integration feed carries: those the department is involved in.
+pub fn feed_cases(p: &Principal) -> CaseFilter {
+    department_involved(p.dept)
+}
+
+/// Cases the principal takes part in as a person.
+fn in_person(p: &Principal) -> CaseFilter {
     let sub = p.sub.clone();
     let dept = p.dept.as_str().to_string();
-    let in_person: CaseFilter = Box::new(
+    Box::new(
         cases::referrer_sub
             .eq(sub.clone())
             .and(cases::referrer_dept.eq(dept.clone()))
@@ -55,23 +69,25 @@ pub fn visible_cases(p: &Principal) -> CaseFilter {
             ))
             .or(cases::id.eq_any(
                 background_members::table
-                    .filter(background_members::sub.eq(sub.clone()))
-                    .filter(background_members::department.eq(dept.clone()))
+                    .filter(background_members::sub.eq(sub))
+                    .filter(background_members::department.eq(dept))
                     .select(background_members::case_id),
             )),
-    );
-    if !sees_department_cases(p) {
-        return in_person;
-    }
-    let by_department: CaseFilter = Box::new(
+    )
+}
+
+/// Cases a department is involved in: its committee's departments, the referral's involved
+/// departments, the coordinator's department.
+fn department_involved(dept: Department) -> CaseFilter {
+    let dept = dept.as_str().to_string();
+    Box::new(
         cases::committee_id
             .eq_any(
                 committees::table.filter(committees::departments.contains(vec![dept.clone()])).select(committees::id),
             )
             .or(cases::involved_departments.contains(vec![dept.clone()]))
             .or(cases::coordinator_dept.eq(dept).assume_not_null()),
-    );
-    Box::new(in_person.or(by_department))
+    )
 }
 
 /// The people named on a case, as the operation rules need them.

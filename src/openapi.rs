@@ -27,6 +27,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         api::meetings::decide, api::meetings::minutes,
         api::follow_ups::list,
         api::budget::get, api::budget::spend, api::budget::reverse,
+        api::events::list,
         api::committees::list, api::committees::create, api::committees::get, api::committees::update,
         api::committees::set_members,
         api::audit::list,
@@ -41,6 +42,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         (name = "meetings", description = "Committee meetings: agenda, decisions, minutes, follow-ups"),
         (name = "plans", description = "Plans and the coordinator's amendments"),
         (name = "budget", description = "The coordinator's budget frame and its ledger"),
+        (name = "integration", description = "The event feed for departmental systems"),
         (name = "audit", description = "The audit log (auditor only)"),
         (name = "operations", description = "Health and metrics, without authentication"),
     )

@@ -56,6 +56,7 @@ diesel::table! {
         actor_sub -> Text,
         actor_dept -> Text,
         detail -> Jsonb,
+        txid -> Int8,
     }
 }
 
@@ -274,6 +275,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscriptions (id) {
+        id -> Uuid,
+        department -> Text,
+        owner_iss -> Text,
+        owner_sub -> Text,
+        url -> Text,
+        secret -> Text,
+        created_at -> Timestamptz,
+        active -> Bool,
+        cursor_txid -> Int8,
+        cursor_id -> Int8,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        delivered -> Int8,
+    }
+}
+
 diesel::joinable!(agenda_items -> cases (case_id));
 diesel::joinable!(agenda_items -> meetings (meeting_id));
 diesel::joinable!(background_members -> cases (case_id));
@@ -309,4 +329,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     participation_notes,
     plan_amendments,
     plan_versions,
+    subscriptions,
 );

@@ -6,6 +6,7 @@ pub mod budget;
 pub mod cases;
 pub mod citizens;
 pub mod committees;
+pub mod events;
 pub mod extract;
 pub mod follow_ups;
 pub mod meetings;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     meetings::configure(cfg);
     plans::configure(cfg);
     budget::configure(cfg);
+    events::configure(cfg);
     follow_ups::configure(cfg);
     audit::configure(cfg);
 }

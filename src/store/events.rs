@@ -63,3 +63,37 @@ pub fn history(conn: &mut PgConnection, case_id: Uuid, after: Option<i64>, limit
         .select(EventRow::as_select())
         .load(conn)
 }
+
+/// An event as the integration feed shows it: no actor, no detail, no personal data.
+#[derive(Debug, Clone, Queryable)]
+pub struct FeedRow {
+    pub txid: i64,
+    pub id: i64,
+    pub type_: String,
+    pub case_id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The next events after `after` = (txid, id) for the cases `filter` keeps, in commit-safe
+/// order: only events of transactions older than every transaction still running, so that no
+/// event can later appear behind the cursor.
+pub fn feed(
+    conn: &mut PgConnection,
+    filter: crate::access::CaseFilter,
+    after: (i64, i64),
+    limit: i64,
+) -> QueryResult<Vec<FeedRow>> {
+    use crate::schema::cases;
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+
+    let (txid, id) = after;
+    case_events::table
+        .filter(case_events::txid.gt(txid).or(case_events::txid.eq(txid).and(case_events::id.gt(id))))
+        .filter(case_events::txid.lt(sql::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")))
+        .filter(case_events::case_id.eq_any(cases::table.filter(filter).select(cases::id).into_boxed()))
+        .order((case_events::txid.asc(), case_events::id.asc()))
+        .limit(limit)
+        .select((case_events::txid, case_events::id, case_events::type_, case_events::case_id, case_events::at))
+        .load(conn)
+}

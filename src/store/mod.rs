@@ -49,6 +49,25 @@ pub mod cursor {
             .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
     }
 
+    /// A position in the event feed: (transaction id, event id).
+    pub fn encode_feed(txid: i64, id: i64) -> String {
+        let mut bytes = txid.to_be_bytes().to_vec();
+        bytes.extend(id.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    pub fn decode_feed(cursor: &str) -> Result<(i64, i64), AppError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| <[u8; 16]>::try_from(bytes.as_slice()).ok())
+            .map(|b| {
+                let (txid, id) = b.split_at(8);
+                (i64::from_be_bytes(txid.try_into().unwrap()), i64::from_be_bytes(id.try_into().unwrap()))
+            })
+            .ok_or_else(|| AppError::validation("after", "is not a cursor this API returned"))
+    }
+
     pub fn encode_seq(id: i64) -> String {
         URL_SAFE_NO_PAD.encode(id.to_be_bytes())
     }

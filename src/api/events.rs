@@ -1,0 +1,95 @@
+//! The integration feed: every change of the cases a department is involved in, in an order a
+//! reader can resume from with a cursor and never miss or see twice. Events carry no personal
+//! data; details come through the API.
+
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::extract::Query;
+use super::page_limit;
+use crate::access;
+use crate::audit::{self, Action, Entry, Purpose};
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::domain::Role;
+use crate::error::{AppError, Problem};
+use crate::store::{self, cursor};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/events").route(web::get().to(list)).default_service(super::method_not_allowed("GET")));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The `next_cursor` of the previous answer; without it, the feed starts at the beginning.
+    pub after: Option<String>,
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub id: i64,
+    /// `case.referred`, `case.updated`, `case.screened`, `decision.recorded`, `plan.adopted`,
+    /// `plan.amended`, `coordinator.changed`, `budget.spent`, `budget.reversed`, `case.closed`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub case_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Feed {
+    pub items: Vec<Event>,
+    /// Where to resume: pass it as `after`. Present even when there was nothing new.
+    pub next_cursor: Option<String>,
+}
+
+/// The caller's department's events, oldest first (`system`, `admin`).
+#[utoipa::path(get, path = "/api/v1/events", tag = "integration", params(FeedQuery),
+    responses((status = 200, body = Feed), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(p: Principal, q: Query<FeedQuery>, db: web::Data<Db>) -> Result<web::Json<Feed>, AppError> {
+    p.require_any(&[Role::System, Role::Admin], "reading the event feed")?;
+    let q = q.0;
+    let limit = page_limit(q.limit)?;
+    let after = q.after.as_deref().map(cursor::decode_feed).transpose()?;
+    let feed = db
+        .tx(move |conn| {
+            let rows = store::events::feed(conn, access::feed_cases(&p), after.unwrap_or((0, 0)), limit)?;
+            let next_cursor = match rows.last() {
+                Some(last) => Some(cursor::encode_feed(last.txid, last.id)),
+                None => q.after.clone(),
+            };
+            let mut case_ids: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
+            case_ids.sort();
+            case_ids.dedup();
+            audit::record(
+                conn,
+                &p,
+                Entry {
+                    action: Action::Read,
+                    resource: "events",
+                    resource_id: None,
+                    case_id: None,
+                    citizen_id: None,
+                    purpose: Purpose::Integration,
+                    status: 200,
+                    filters: Some(serde_json::json!({"after": q.after, "limit": limit})),
+                    case_ids,
+                    citizen_ids: vec![],
+                },
+            )?;
+            let items =
+                rows.into_iter().map(|r| Event { id: r.id, type_: r.type_, case_id: r.case_id, at: r.at }).collect();
+            Ok(Feed { items, next_cursor })
+        })
+        .await?;
+    Ok(web::Json(feed))
+}

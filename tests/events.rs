@@ -1,0 +1,157 @@
+//! The event feed: complete, in order, resumable, scoped to the department, without personal data.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::world::{referral, World, REFERRER};
+use common::TestApp;
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+async fn page(app: &TestApp, token: &str, after: Option<&str>) -> (Vec<Value>, Option<String>) {
+    let path = match after {
+        Some(cursor) => format!("/api/v1/events?limit=7&after={cursor}"),
+        None => "/api/v1/events?limit=7".to_string(),
+    };
+    let res = app.get(&path, token).await.expect(200);
+    (res.body["items"].as_array().unwrap().clone(), res.body["next_cursor"].as_str().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_sees_every_committed_event_once_while_eight_writers_commit() {
+    let world = World::new().await;
+    let app = &world.app;
+    let system = app.token("social-system-account", "social", &["system"]);
+    let done = std::sync::atomic::AtomicBool::new(false);
+
+    let writers = join_all((0..8).map(|w| {
+        let world = &world;
+        async move {
+            for _ in 0..6 {
+                let case = world.referred(if w % 2 == 0 { 24 } else { 44 }).await;
+                let body = json!({"description": format!("writer {w}")});
+                world.app.patch(&format!("/api/v1/cases/{case}"), &world.token(REFERRER), &body).await.expect(200);
+            }
+        }
+    }));
+    let reader = async {
+        let (mut seen, mut cursor, mut idle_after_done) = (Vec::<i64>::new(), None::<String>, 0);
+        loop {
+            let (items, next) = page(app, &system, cursor.as_deref()).await;
+            seen.extend(items.iter().map(|e| e["id"].as_i64().unwrap()));
+            if next.is_some() {
+                cursor = next;
+            }
+            if items.is_empty() {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    idle_after_done += 1;
+                    if idle_after_done > 3 {
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        seen
+    };
+    let writing = async {
+        writers.await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let ((), seen) = tokio::join!(writing, reader);
+
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "an event was seen twice");
+    let committed = app.count("SELECT count(*) FROM case_events");
+    assert_eq!(seen.len() as i64, committed, "every committed event is seen (social is on both committees)");
+    // 48 referrals, 48 edits
+    assert_eq!(app.count("SELECT count(*) FROM case_events WHERE type IN ('case.referred', 'case.updated')"), 96);
+    // and in the feed's order, a second reader from the start gets the same sequence
+    let (mut again, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let (items, next) = page(app, &system, cursor.as_deref()).await;
+        if items.is_empty() {
+            break;
+        }
+        again.extend(items.iter().map(|e| e["id"].as_i64().unwrap()));
+        cursor = next;
+    }
+    assert_eq!(again, seen);
+}
+
+#[tokio::test]
+async fn the_feed_is_the_departments_and_carries_no_personal_data() {
+    let world = World::new().await;
+    let app = &world.app;
+    let youth_case = world.referred(22).await;
+    let adult_case = world.referred(45).await;
+    // school sits on the youth committee only; the referral involves social and labour_market
+    let school = app.token("school-system", "school", &["system"]);
+    let res = app.get("/api/v1/events", &school).await.expect(200);
+    let cases: HashSet<&str> =
+        res.body["items"].as_array().unwrap().iter().map(|e| e["case_id"].as_str().unwrap()).collect();
+    assert_eq!(cases, HashSet::from([youth_case.as_str()]));
+    let labour = app.token("labour-system", "labour_market", &["admin"]);
+    let res = app.get("/api/v1/events", &labour).await.expect(200);
+    let cases: HashSet<&str> =
+        res.body["items"].as_array().unwrap().iter().map(|e| e["case_id"].as_str().unwrap()).collect();
+    assert_eq!(cases, HashSet::from([youth_case.as_str(), adult_case.as_str()]), "labour_market is involved in both");
+    for event in res.body["items"].as_array().unwrap() {
+        let mut keys: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["at", "case_id", "id", "type"]);
+    }
+    assert!(!res.text.contains("Test Borger"));
+
+    // only systems and admins read the feed
+    for roles in [&["caseworker"][..], &["leader"], &["auditor"]] {
+        app.get("/api/v1/events", &app.token("x", "social", roles)).await.problem(403, "forbidden");
+    }
+    app.get("/api/v1/events?after=garbage", &school).await.problem(422, "validation_failed");
+    // a cursor at the end gives nothing new, and itself back
+    let cursor = res.body["next_cursor"].as_str().unwrap();
+    let res = app.get(&format!("/api/v1/events?after={cursor}"), &labour).await.expect(200);
+    assert_eq!(res.body["items"], json!([]));
+    assert_eq!(res.body["next_cursor"], cursor);
+    // a new event appears after it
+    let citizen = world.citizen(50).await;
+    app.post("/api/v1/cases", &app.as_(REFERRER), &referral(&citizen)).await.expect(201);
+    let res = app.get(&format!("/api/v1/events?after={cursor}"), &labour).await.expect(200);
+    assert_eq!(res.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(res.body["items"][0]["type"], "case.referred");
+}
+
+/// Sequence values are not committed in order: an event whose transaction commits late must
+/// not be skipped by a reader that has already seen later ids.
+#[tokio::test]
+async fn an_event_whose_transaction_commits_late_is_not_skipped() {
+    use diesel::connection::SimpleConnection;
+    let world = World::new().await;
+    let app = &world.app;
+    let system = app.token("social-system-account", "social", &["system"]);
+    let first = world.referred(40).await;
+    let (items, mut cursor) = page(app, &system, None).await;
+    assert_eq!(items.len(), 1);
+
+    // A slow transaction takes an event id now and commits later.
+    let mut slow = app.conn();
+    slow.batch_execute(&format!(
+        "BEGIN; INSERT INTO case_events (case_id, type, actor_iss, actor_sub, actor_dept) \
+         VALUES ('{first}', 'case.updated', 'test', 'slow', 'social');"
+    ))
+    .unwrap();
+    // Meanwhile other events commit with higher ids, and the reader polls.
+    world.referred(41).await;
+    let (items, next) = page(app, &system, cursor.as_deref()).await;
+    assert!(items.is_empty(), "events behind a running transaction are held back: {items:?}");
+    cursor = next.or(cursor);
+    slow.batch_execute("COMMIT").unwrap();
+
+    let (items, _) = page(app, &system, cursor.as_deref()).await;
+    let types: Vec<(&str, &str)> =
+        items.iter().map(|e| (e["type"].as_str().unwrap(), e["case_id"].as_str().unwrap())).collect();
+    assert_eq!(types.len(), 2, "{types:?}");
+    assert!(types.contains(&("case.updated", first.as_str())), "the late event is delivered: {types:?}");
+}
