@@ -15,6 +15,7 @@ pub mod request_id;
 pub mod schema;
 pub mod seed;
 pub mod store;
+pub mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;

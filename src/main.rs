@@ -94,6 +94,7 @@ fn serve() -> Result<(), String> {
         max_frame_ore: config.max_frame_ore,
     };
     log::info!("helhed listening on http://{} ({} issuers)", config.bind, state.issuers.len());
+    let _webhooks = helhed::webhooks::Worker::start(&config.database_url, std::time::Duration::from_millis(500));
     let system = actix_web::rt::System::new();
     system.block_on(async move { helhed::server(state, listener, None)?.await }).map_err(|e| format!("server: {e}"))
 }

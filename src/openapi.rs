@@ -28,6 +28,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         api::follow_ups::list,
         api::budget::get, api::budget::spend, api::budget::reverse,
         api::events::list,
+        api::subscriptions::create, api::subscriptions::list, api::subscriptions::remove,
         api::committees::list, api::committees::create, api::committees::get, api::committees::update,
         api::committees::set_members,
         api::audit::list,

@@ -12,6 +12,7 @@ pub mod follow_ups;
 pub mod meetings;
 pub mod ops;
 pub mod plans;
+pub mod subscriptions;
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{web, HttpResponse};
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     plans::configure(cfg);
     budget::configure(cfg);
     events::configure(cfg);
+    subscriptions::configure(cfg);
     follow_ups::configure(cfg);
     audit::configure(cfg);
 }

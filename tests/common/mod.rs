@@ -196,10 +196,14 @@ pub struct TestApp {
     pub schema: Option<String>,
     pub db_url: String,
     pub client: reqwest::Client,
+    server: actix_web::dev::ServerHandle,
+    worker: Option<helhed::webhooks::Worker>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The webhook worker first: it may hold a row of the schema.
+        drop(self.worker.take());
         if let Some(schema) = &self.schema {
             drop_schema(schema);
         }
@@ -264,8 +268,24 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let state = helhed::State { db: Db::new(&db_url, 5), issuers: issuers(), max_frame_ore: 5_000_000 };
         let server = helhed::server(state, listener, Some(2)).expect("server starts");
+        let handle = server.handle();
         tokio::spawn(server);
-        TestApp { base: format!("http://127.0.0.1:{port}"), schema, db_url, client: reqwest::Client::new() }
+        let worker = helhed::webhooks::Worker::start(&db_url, std::time::Duration::from_millis(100));
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            schema,
+            db_url,
+            client: reqwest::Client::new(),
+            server: handle,
+            worker: Some(worker),
+        }
+    }
+
+    /// Stops the instance as a shutdown would: the server stops accepting and finishes what is
+    /// in flight, the webhook worker stops. The schema stays (another instance may use it).
+    pub async fn stop(&mut self) {
+        self.server.stop(true).await;
+        drop(self.worker.take());
     }
 
     /// A token of the test issuer.

@@ -1,0 +1,205 @@
+//! Webhook subscriptions: a departmental system asks to have its department's events pushed to
+//! a URL, signed with a secret it shares with Helhed.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::extract::{Id, Json};
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::domain::{Department, Role};
+use crate::error::{AppError, Problem};
+use crate::idempotency::{self, Answer, IdempotencyKey};
+use crate::schema::subscriptions;
+use crate::webhooks::Subscription;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use super::method_not_allowed as not_allowed;
+    cfg.service(
+        web::resource("/subscriptions")
+            .route(web::get().to(list))
+            .route(web::post().to(create))
+            .default_service(not_allowed("GET, POST")),
+    );
+    cfg.service(
+        web::resource("/subscriptions/{id}").route(web::delete().to(remove)).default_service(not_allowed("DELETE")),
+    );
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionRequest {
+    /// Where to POST each event: https, or http on the loopback interface for development.
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub url: String,
+    /// The HMAC secret; if left out, Helhed makes one and returns it once.
+    #[validate(length(min = 32, max = 200))]
+    #[schema(min_length = 32, max_length = 200)]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubscriptionView {
+    pub id: Uuid,
+    pub department: Department,
+    pub url: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    /// Events delivered so far.
+    pub delivered: i64,
+    /// Failed attempts in a row; the next one waits 2^attempts seconds (at most five minutes).
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// Only in the answer that created the subscription.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+fn view(s: Subscription, with_secret: bool) -> SubscriptionView {
+    SubscriptionView {
+        id: s.id,
+        department: Department::parse(&s.department).unwrap_or(Department::Social),
+        url: s.url,
+        active: s.active,
+        created_at: s.created_at,
+        delivered: s.delivered,
+        attempts: s.attempts,
+        next_attempt_at: s.next_attempt_at,
+        last_error: s.last_error,
+        secret: with_secret.then_some(s.secret),
+    }
+}
+
+/// https anywhere; plain http only to this machine (development and tests).
+fn check_url(url: &str) -> Result<(), AppError> {
+    let bad = || AppError::validation("url", "must be an https URL (or http on localhost / 127.0.0.1)");
+    let rest = if let Some(rest) = url.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+            return Err(bad());
+        }
+        rest
+    } else {
+        return Err(bad());
+    };
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+fn require_system(p: &Principal) -> Result<(), AppError> {
+    p.require_any(&[Role::System], "managing webhook subscriptions")
+}
+
+/// Subscribe the caller's department to its events (`system`).
+#[utoipa::path(post, path = "/api/v1/subscriptions", tag = "integration", request_body = SubscriptionRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
+    responses((status = 201, body = SubscriptionView), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    p: Principal,
+    key: IdempotencyKey,
+    body: Json<SubscriptionRequest>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    require_system(&p)?;
+    let digest = *body.digest();
+    let body = body.into_inner();
+    check_url(&body.url)?;
+    let secret = body.secret.unwrap_or_else(|| {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    });
+    let answer = db
+        .tx(move |conn| {
+            idempotency::once(conn, &p, &key, &digest, |conn| {
+                let created: Subscription = diesel::insert_into(subscriptions::table)
+                    .values((
+                        subscriptions::id.eq(Uuid::now_v7()),
+                        subscriptions::department.eq(p.dept.as_str()),
+                        subscriptions::owner_iss.eq(&p.iss),
+                        subscriptions::owner_sub.eq(&p.sub),
+                        subscriptions::url.eq(&body.url),
+                        subscriptions::secret.eq(&secret),
+                    ))
+                    .returning(Subscription::as_returning())
+                    .get_result(conn)?;
+                Ok(Answer::json(StatusCode::CREATED, &view(created, true)))
+            })
+        })
+        .await?;
+    Ok(answer.respond())
+}
+
+/// The department's subscriptions, with their delivery state (`system`).
+#[utoipa::path(get, path = "/api/v1/subscriptions", tag = "integration",
+    responses((status = 200, body = Vec<SubscriptionView>), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(p: Principal, db: web::Data<Db>) -> Result<web::Json<Vec<SubscriptionView>>, AppError> {
+    require_system(&p)?;
+    let rows = db
+        .run(move |conn| {
+            Ok(subscriptions::table
+                .filter(subscriptions::department.eq(p.dept.as_str()))
+                .filter(subscriptions::active.eq(true))
+                .order(subscriptions::created_at.asc())
+                .select(Subscription::as_select())
+                .load(conn)?)
+        })
+        .await?;
+    Ok(web::Json(rows.into_iter().map(|s| view(s, false)).collect()))
+}
+
+/// End a subscription of the department (`system`).
+#[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", tag = "integration", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Ended"), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn remove(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+    require_system(&p)?;
+    let id = id.0;
+    let ended = db
+        .run(move |conn| {
+            Ok(diesel::update(
+                subscriptions::table
+                    .filter(subscriptions::id.eq(id))
+                    .filter(subscriptions::department.eq(p.dept.as_str()))
+                    .filter(subscriptions::active.eq(true)),
+            )
+            .set(subscriptions::active.eq(false))
+            .execute(conn)?)
+        })
+        .await?;
+    if ended == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn urls() {
+        for ok in ["https://dept.example/hook", "http://127.0.0.1:9000/x", "http://localhost/hook"] {
+            assert!(check_url(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://dept.example/hook", "ftp://x", "https://", "https://a b", "javascript:alert(1)"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}

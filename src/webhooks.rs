@@ -1,0 +1,255 @@
+//! Webhook deliveries: the event feed pushed to departmental systems that subscribe.
+//!
+//! A worker thread in every instance polls the subscriptions that are due, leasing each with
+//! `FOR UPDATE SKIP LOCKED`, so one instance at a time delivers a subscription while several
+//! instances share the work. Each subscription keeps its cursor in the database: deliveries
+//! resume after a restart from where they stopped, and a delivery that cannot be confirmed is
+//! repeated with the same `Helhed-Delivery` id (at least once; receivers deduplicate by it).
+//! A failed delivery is retried with exponential backoff; nothing here ever blocks the request
+//! that caused the event.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::PgConnection;
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::domain::Department;
+use crate::schema::subscriptions;
+use crate::store;
+
+/// Events delivered per subscription while its row is held.
+const BATCH: i64 = 10;
+/// How long an instance holds a subscription while it delivers.
+const LEASE_SECS: i64 = 60;
+/// The longest wait between two attempts.
+const MAX_BACKOFF_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subscriptions)]
+pub struct Subscription {
+    pub id: Uuid,
+    pub department: String,
+    pub owner_iss: String,
+    pub owner_sub: String,
+    pub url: String,
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+    pub active: bool,
+    pub cursor_txid: i64,
+    pub cursor_id: i64,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub delivered: i64,
+}
+
+/// The signature a receiver checks: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s … up to five minutes.
+pub fn backoff(attempts: i32) -> chrono::Duration {
+    chrono::Duration::seconds((1i64 << attempts.clamp(0, 20) as u32).min(MAX_BACKOFF_SECS))
+}
+
+/// The worker of one instance; stops when dropped.
+pub struct Worker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    pub fn start(database_url: &str, interval: Duration) -> Worker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (url, flag) = (crate::db::with_timeouts(database_url), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("helhed-webhooks".into())
+            .spawn(move || run(&url, interval, &flag))
+            .expect("the webhook worker thread starts");
+        Worker { stop, thread: Some(thread) }
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(url: &str, interval: Duration, stop: &AtomicBool) {
+    let client = match reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build() {
+        Ok(client) => client,
+        Err(e) => {
+            log::error!("webhooks: no HTTP client: {e}");
+            return;
+        }
+    };
+    let mut conn: Option<PgConnection> = None;
+    while !stop.load(Ordering::SeqCst) {
+        if conn.is_none() {
+            conn = PgConnection::establish(url).ok();
+        }
+        if let Some(c) = conn.as_mut() {
+            // Deliver to every due subscription, then wait.
+            loop {
+                match deliver_next(c, &client) {
+                    Ok(true) if !stop.load(Ordering::SeqCst) => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        log::warn!("webhooks: database error ({e}); reconnecting");
+                        conn = None;
+                        break;
+                    }
+                }
+            }
+        }
+        std::thread::sleep(interval);
+    }
+}
+
+/// Takes one due subscription and delivers its next events. Returns whether it delivered any.
+///
+/// No transaction is held while the receiver is called: a long-running transaction would hold
+/// back every reader of the event feed. Instead the subscription is leased for a minute in a
+/// short transaction (`FOR UPDATE SKIP LOCKED`, so two instances never take the same one), and
+/// the outcome is written in another. An instance that dies mid-delivery leaves a lease that
+/// runs out; the next instance resumes from the stored cursor.
+fn deliver_next(conn: &mut PgConnection, client: &reqwest::blocking::Client) -> QueryResult<bool> {
+    let taken = conn.transaction(|conn| {
+        let due = subscriptions::table
+            .filter(subscriptions::active.eq(true))
+            .filter(subscriptions::next_attempt_at.le(Utc::now()))
+            .order(subscriptions::next_attempt_at.asc())
+            .select(Subscription::as_select())
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .optional()?;
+        if let Some(sub) = &due {
+            diesel::update(subscriptions::table.find(sub.id))
+                .set(subscriptions::next_attempt_at.eq(Utc::now() + chrono::Duration::seconds(LEASE_SECS)))
+                .execute(conn)?;
+        }
+        QueryResult::Ok(due)
+    })?;
+    let Some(sub) = taken else {
+        return Ok(false);
+    };
+    let Some(dept) = Department::parse(&sub.department) else {
+        return Ok(false);
+    };
+    let principal = Principal {
+        iss: sub.owner_iss.clone(),
+        sub: sub.owner_sub.clone(),
+        dept,
+        roles: vec![crate::domain::Role::System],
+        name: None,
+        request_id: format!("webhook-{}", sub.id),
+    };
+    let events =
+        store::events::feed(conn, crate::access::feed_cases(&principal), (sub.cursor_txid, sub.cursor_id), BATCH)?;
+    let mut cursor = (sub.cursor_txid, sub.cursor_id);
+    let mut delivered = 0i64;
+    let mut failure: Option<String> = None;
+    for event in &events {
+        let body = json!({
+            "delivery_id": format!("{}:{}", sub.id, event.id),
+            "subscription_id": sub.id,
+            "event": {"id": event.id, "type": event.type_, "case_id": event.case_id, "at": event.at},
+        })
+        .to_string();
+        let timestamp = Utc::now().timestamp();
+        let sent = client
+            .post(&sub.url)
+            .header("Content-Type", "application/json")
+            .header("Helhed-Signature", sign(&sub.secret, timestamp, body.as_bytes()))
+            .header("Helhed-Delivery", format!("{}:{}", sub.id, event.id))
+            .body(body)
+            .send();
+        match sent {
+            Ok(res) if res.status().is_success() => {
+                cursor = (event.txid, event.id);
+                delivered += 1;
+            }
+            Ok(res) => {
+                failure = Some(format!("the receiver answered {}", res.status().as_u16()));
+                break;
+            }
+            Err(e) => {
+                failure = Some(if e.is_timeout() { "timeout".into() } else { "connection failed".into() });
+                break;
+            }
+        }
+    }
+    let (attempts, next_attempt_at) = match &failure {
+        None => (0, Utc::now()),
+        Some(error) => {
+            log::info!("webhooks: delivery to subscription {} failed: {error}", sub.id);
+            (sub.attempts + 1, Utc::now() + backoff(sub.attempts))
+        }
+    };
+    // The cursor only moves forward, even if a lease ran out and another instance got further.
+    let (txid, id) = cursor;
+    diesel::update(subscriptions::table.find(sub.id))
+        .set((
+            subscriptions::attempts.eq(attempts),
+            subscriptions::last_error.eq(failure),
+            subscriptions::next_attempt_at.eq(next_attempt_at),
+            subscriptions::delivered.eq(subscriptions::delivered + delivered),
+        ))
+        .execute(conn)?;
+    diesel::update(
+        subscriptions::table.find(sub.id).filter(
+            subscriptions::cursor_txid
+                .lt(txid)
+                .or(subscriptions::cursor_txid.eq(txid).and(subscriptions::cursor_id.lt(id))),
+        ),
+    )
+    .set((subscriptions::cursor_txid.eq(txid), subscriptions::cursor_id.eq(id)))
+    .execute(conn)?;
+    Ok(delivered > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_are_hmac_sha256_over_timestamp_and_body() {
+        // printf '1700000000.{}' | openssl dgst -sha256 -hmac secret
+        assert_eq!(
+            sign("secret", 1700000000, b"{}"),
+            "t=1700000000,v1=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163"
+        );
+        assert_ne!(sign("secret", 1700000000, b"{}"), sign("secret", 1700000001, b"{}"));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes() {
+        assert_eq!(backoff(0).num_seconds(), 1);
+        assert_eq!(backoff(1).num_seconds(), 2);
+        assert_eq!(backoff(3).num_seconds(), 8);
+        assert_eq!(backoff(30).num_seconds(), 300);
+    }
+}
