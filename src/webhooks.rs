@@ -209,25 +209,29 @@ fn deliver_next(conn: &mut PgConnection, client: &reqwest::blocking::Client) -> 
             (sub.attempts + 1, Utc::now() + backoff(sub.attempts))
         }
     };
-    // The cursor only moves forward, even if a lease ran out and another instance got further.
+    // The cursor moves (only forward, even if a lease ran out and another instance got further)
+    // in the same transaction that releases the lease, so that no instance can take the
+    // subscription in between and start again from the old cursor.
     let (txid, id) = cursor;
-    diesel::update(subscriptions::table.find(sub.id))
-        .set((
-            subscriptions::attempts.eq(attempts),
-            subscriptions::last_error.eq(failure),
-            subscriptions::next_attempt_at.eq(next_attempt_at),
-            subscriptions::delivered.eq(subscriptions::delivered + delivered),
-        ))
+    conn.transaction(|conn| {
+        diesel::update(
+            subscriptions::table.find(sub.id).filter(
+                subscriptions::cursor_txid
+                    .lt(txid)
+                    .or(subscriptions::cursor_txid.eq(txid).and(subscriptions::cursor_id.lt(id))),
+            ),
+        )
+        .set((subscriptions::cursor_txid.eq(txid), subscriptions::cursor_id.eq(id)))
         .execute(conn)?;
-    diesel::update(
-        subscriptions::table.find(sub.id).filter(
-            subscriptions::cursor_txid
-                .lt(txid)
-                .or(subscriptions::cursor_txid.eq(txid).and(subscriptions::cursor_id.lt(id))),
-        ),
-    )
-    .set((subscriptions::cursor_txid.eq(txid), subscriptions::cursor_id.eq(id)))
-    .execute(conn)?;
+        diesel::update(subscriptions::table.find(sub.id))
+            .set((
+                subscriptions::attempts.eq(attempts),
+                subscriptions::last_error.eq(failure),
+                subscriptions::next_attempt_at.eq(next_attempt_at),
+                subscriptions::delivered.eq(subscriptions::delivered + delivered),
+            ))
+            .execute(conn)
+    })?;
     Ok(delivered > 0)
 }
 

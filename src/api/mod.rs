@@ -10,8 +10,10 @@ pub mod events;
 pub mod extract;
 pub mod follow_ups;
 pub mod meetings;
+pub mod offers;
 pub mod ops;
 pub mod plans;
+pub mod stats;
 pub mod subscriptions;
 
 use actix_web::http::header::{self, HeaderMap};
@@ -32,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     budget::configure(cfg);
     events::configure(cfg);
     subscriptions::configure(cfg);
+    stats::configure(cfg);
+    offers::configure(cfg);
     follow_ups::configure(cfg);
     audit::configure(cfg);
 }

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod meetings;
 pub mod offers;
 pub mod plans;
+pub mod stats;
 
 /// An opaque list cursor: the id of the last item of the previous page.
 pub mod cursor {

@@ -264,6 +264,8 @@ impl TestApp {
     /// The service on a given database URL (e.g. as another role, or unreachable); `schema`, if
     /// given, is dropped with the app.
     pub async fn spawn_on(schema: Option<String>, db_url: String) -> TestApp {
+        // Internal errors show in a failing test's output (tests/logs.rs installs its own logger first).
+        let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Warn).try_init();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = helhed::State { db: Db::new(&db_url, 5), issuers: issuers(), max_frame_ore: 5_000_000 };
