@@ -72,6 +72,7 @@ impl Db {
             .connection_timeout(CHECKOUT_TIMEOUT)
             .test_on_check_out(false)
             .connection_customizer(Box::new(SessionLimits))
+            .event_handler(Box::new(crate::metrics::PoolEvents))
             .build_unchecked(manager);
         Db { pool }
     }

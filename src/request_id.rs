@@ -53,7 +53,11 @@ pub async fn request_context(
     let route = res.request().match_pattern().unwrap_or_else(|| "-".to_string());
     let status = res.status();
     let sub = res.request().extensions().get::<Principal>().map(|p| p.sub.clone()).unwrap_or_else(|| "-".into());
-    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let millis = elapsed.as_secs_f64() * 1000.0;
+    // Unmatched paths share one label, so arbitrary URLs cannot grow the metrics.
+    let template = if route == "-" { "unmatched" } else { route.as_str() };
+    crate::metrics::global().observe(method.as_str(), template, status.as_u16(), elapsed);
     let cause = res.response().extensions().get::<ErrorCause>().map(|c| c.0.clone());
     if status.is_server_error() {
         log::error!(

@@ -42,14 +42,7 @@ pub async fn ready(db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(db: web::Data<Db>) -> HttpResponse {
     let state = db.pool().state();
-    let body = format!(
-        "# HELP helhed_db_pool_connections Connections held by the pool.\n\
-         # TYPE helhed_db_pool_connections gauge\n\
-         helhed_db_pool_connections {}\n\
-         # HELP helhed_db_pool_idle_connections Idle connections in the pool.\n\
-         # TYPE helhed_db_pool_idle_connections gauge\n\
-         helhed_db_pool_idle_connections {}\n",
-        state.connections, state.idle_connections
-    );
+    let domain = db.run(|conn| Ok(crate::store::cases::gauges(conn)?)).await.ok();
+    let body = crate::metrics::global().render((state.connections, state.idle_connections), domain.as_ref());
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body)
 }

@@ -269,3 +269,21 @@ pub fn follow_ups(
     }
     query.order((cases::follow_up_on.asc(), cases::id.asc())).limit(limit).select(CaseRow::as_select()).load(conn)
 }
+
+/// Cases by status and overdue follow-ups, for the metrics.
+pub fn gauges(conn: &mut PgConnection) -> QueryResult<crate::metrics::Domain> {
+    let cases_by_status: Vec<(String, i64)> = cases::table
+        .group_by(cases::status)
+        .select((cases::status, diesel::dsl::count_star()))
+        .order(cases::status)
+        .load(conn)?;
+    let overdue_follow_ups = cases::table
+        .filter(cases::status.eq("active"))
+        .filter(
+            cases::follow_up_on
+                .lt(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Date>>("current_date")),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(crate::metrics::Domain { cases_by_status, overdue_follow_ups })
+}
