@@ -37,7 +37,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         api::ops::live, api::ops::ready, api::ops::metrics,
     ),
     components(schemas(crate::error::Problem, crate::domain::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "citizens", description = "Citizens, registered by CPR number"),
         (name = "cases", description = "Referrals, screening and cases"),
@@ -69,6 +69,47 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Errors are `application/problem+json`, and every call under `/api/v1` may be answered 401
+/// (no or bad token) or 503 (database unreachable): the document says so for every operation.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for (status, response) in responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    if status.starts_with('4') || status.starts_with('5') {
+                        if let Some(json) = response.content.shift_remove("application/json") {
+                            response.content.insert("application/problem+json".to_string(), json);
+                        }
+                    }
+                }
+                if path.starts_with("/api/v1/") {
+                    responses.entry("401".into()).or_insert_with(|| problem("No valid bearer token"));
+                    responses
+                        .entry("503".into())
+                        .or_insert_with(|| problem("The database is unreachable; retry after Retry-After seconds"));
+                }
+            }
+        }
     }
 }
 

@@ -50,3 +50,25 @@ fn every_operation_documents_its_errors_and_security() {
         }
     }
 }
+
+#[test]
+fn operation_ids_are_unique_and_errors_are_problem_json() {
+    let doc: serde_json::Value = serde_json::from_str(&committed()).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_string()), "operationId {id} is used twice");
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().unwrap();
+                    assert!(content.contains_key("application/problem+json"), "{method} {path} {status}");
+                    assert!(!content.contains_key("application/json"), "{method} {path} {status}");
+                }
+            }
+            if path.starts_with("/api/v1/") {
+                assert!(op["responses"]["401"].is_object(), "{method} {path} documents no 401");
+            }
+        }
+    }
+}

@@ -106,7 +106,7 @@ fn entry(row: AuditRow) -> Result<AuditEntry, AppError> {
 }
 
 /// The audit log, oldest first. Reading it is itself recorded.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, operation_id = "audit_list", path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(p: Principal, q: Query<AuditQuery>, db: web::Data<Db>) -> Result<web::Json<AuditPage>, AppError> {

@@ -148,7 +148,7 @@ fn receipt(case: &CaseRow, entry: LedgerEntry) -> Receipt {
 }
 
 /// The frame, what is spent and what remains, with the ledger.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/budget", tag = "budget", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "budget_get", path = "/api/v1/cases/{id}/budget", tag = "budget", params(("id" = Uuid, Path)),
     responses((status = 200, body = Budget), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Budget>, AppError> {
@@ -185,7 +185,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Bu
 
 /// Spend from the frame (the current coordinator). Over what remains → 409 `budget_exceeded`
 /// with `remaining_ore`: a larger spend is for the committee to decide.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/budget/spends", tag = "budget", request_body = SpendRequest,
+#[utoipa::path(post, operation_id = "budget_spend", path = "/api/v1/cases/{id}/budget/spends", tag = "budget", request_body = SpendRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
     responses(
         (status = 201, body = Receipt), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -258,7 +258,7 @@ pub async fn spend(
 }
 
 /// Reverse a spend with a counter-entry (the current coordinator); once per spend.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/budget/spends/{entry_id}/reversal", tag = "budget", request_body = ReversalRequest,
+#[utoipa::path(post, operation_id = "budget_reverse", path = "/api/v1/cases/{id}/budget/spends/{entry_id}/reversal", tag = "budget", request_body = ReversalRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path), ("entry_id" = Uuid, Path)),
     responses(
         (status = 201, body = Receipt), (status = 403, body = Problem), (status = 404, body = Problem),

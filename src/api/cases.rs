@@ -474,7 +474,7 @@ fn trimmed(text: Option<String>) -> Option<String> {
 
 /// Refer a citizen: the track follows from the age on the day of referral, the committee is
 /// the active one of that track.
-#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = ReferralRequest,
+#[utoipa::path(post, operation_id = "cases_refer", path = "/api/v1/cases", tag = "cases", request_body = ReferralRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
         (status = 201, body = CaseView, headers(("ETag" = String))),
@@ -561,7 +561,7 @@ fn lock_for_change(
 }
 
 /// Complete or correct a referral while it is `referred`: its referrer, or a leader who sees it.
-#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", request_body = ReferralPatch,
+#[utoipa::path(patch, operation_id = "cases_edit", path = "/api/v1/cases/{id}", tag = "cases", request_body = ReferralPatch,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The case's ETag")),
     responses(
         (status = 200, body = CaseView, headers(("ETag" = String))),
@@ -644,7 +644,7 @@ pub async fn edit(
 
 /// Screen a referral: a leader whose department is on the committee of the case's track
 /// decides whether the case goes to the committee.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/screening", tag = "cases", request_body = ScreeningRequest,
+#[utoipa::path(post, operation_id = "cases_screen", path = "/api/v1/cases/{id}/screening", tag = "cases", request_body = ScreeningRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The case's ETag")),
     responses(
         (status = 200, body = CaseView, headers(("ETag" = String))),
@@ -717,7 +717,7 @@ pub async fn screen(
 }
 
 /// One case, for those who take part in it.
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "cases_get", path = "/api/v1/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, body = CaseView, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
@@ -736,7 +736,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
 }
 
 /// The cases the caller sees, in referral order.
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListQuery),
+#[utoipa::path(get, operation_id = "cases_list", path = "/api/v1/cases", tag = "cases", params(CaseListQuery),
     responses((status = 200, body = Page<CaseSummary>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -784,7 +784,7 @@ pub async fn list(
 }
 
 /// Every event of a case, oldest first.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/history", tag = "cases", params(("id" = Uuid, Path), PageQuery),
+#[utoipa::path(get, operation_id = "cases_history", path = "/api/v1/cases/{id}/history", tag = "cases", params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = Page<HistoryEvent>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn history(
@@ -826,7 +826,7 @@ pub async fn history(
 }
 
 /// Note how the citizen took part between meetings (the current coordinator).
-#[utoipa::path(post, path = "/api/v1/cases/{id}/participation", tag = "cases", request_body = ParticipationRequest,
+#[utoipa::path(post, operation_id = "cases_participation", path = "/api/v1/cases/{id}/participation", tag = "cases", request_body = ParticipationRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
     responses(
         (status = 201, body = ParticipationNoteView), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -893,7 +893,7 @@ pub async fn participation(
 
 /// Close a case (its coordinator, or a leader member of its committee). A closed case takes
 /// no further spends, decisions or adjustments.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/closure", tag = "cases", request_body = ClosureRequest,
+#[utoipa::path(post, operation_id = "cases_close", path = "/api/v1/cases/{id}/closure", tag = "cases", request_body = ClosureRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The case's ETag")),
     responses(
         (status = 200, body = CaseView, headers(("ETag" = String))), (status = 403, body = Problem),

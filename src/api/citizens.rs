@@ -53,7 +53,7 @@ impl From<store::citizens::Citizen> for CitizenView {
 }
 
 /// Register a citizen, or find the one registered with this CPR number.
-#[utoipa::path(post, path = "/api/v1/citizens", tag = "citizens", request_body = CitizenRequest,
+#[utoipa::path(post, operation_id = "citizens_register", path = "/api/v1/citizens", tag = "citizens", request_body = CitizenRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
         (status = 201, description = "Registered now", body = CitizenView),
@@ -89,7 +89,7 @@ pub async fn register(
 }
 
 /// A citizen, for a principal who sees one of the citizen's cases.
-#[utoipa::path(get, path = "/api/v1/citizens/{id}", tag = "citizens",
+#[utoipa::path(get, operation_id = "citizens_get", path = "/api/v1/citizens/{id}", tag = "citizens",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = CitizenView), (status = 404, body = Problem)),
     security(("bearer" = [])))]

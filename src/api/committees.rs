@@ -139,7 +139,7 @@ fn require_reader(p: &Principal) -> Result<(), AppError> {
 }
 
 /// The committees, with their members.
-#[utoipa::path(get, path = "/api/v1/committees", tag = "committees", params(PageQuery),
+#[utoipa::path(get, operation_id = "committees_list", path = "/api/v1/committees", tag = "committees", params(PageQuery),
     responses((status = 200, body = Page<CommitteeView>)), security(("bearer" = [])))]
 pub async fn list(
     p: Principal,
@@ -162,7 +162,7 @@ pub async fn list(
 }
 
 /// One committee, with its members.
-#[utoipa::path(get, path = "/api/v1/committees/{id}", tag = "committees", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "committees_get", path = "/api/v1/committees/{id}", tag = "committees", params(("id" = Uuid, Path)),
     responses((status = 200, body = CommitteeView, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
@@ -173,7 +173,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
 }
 
 /// Create a committee for a track. It is active at once unless the track already has one.
-#[utoipa::path(post, path = "/api/v1/committees", tag = "committees", request_body = CommitteeRequest,
+#[utoipa::path(post, operation_id = "committees_create", path = "/api/v1/committees", tag = "committees", request_body = CommitteeRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
         (status = 201, body = CommitteeView, headers(("ETag" = String))),
@@ -230,7 +230,7 @@ fn one_active_conflict(e: diesel::result::Error, track: Track) -> AppError {
 }
 
 /// Rename a committee, or activate or deactivate it.
-#[utoipa::path(patch, path = "/api/v1/committees/{id}", tag = "committees", request_body = CommitteePatch,
+#[utoipa::path(patch, operation_id = "committees_update", path = "/api/v1/committees/{id}", tag = "committees", request_body = CommitteePatch,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The committee's ETag")),
     responses(
         (status = 200, body = CommitteeView, headers(("ETag" = String))),
@@ -264,7 +264,7 @@ pub async fn update(
 
 /// Set the fixed members: 2 leaders and 2–4 caseworkers from the first two departments, and 1
 /// fixed staff member from the third.
-#[utoipa::path(put, path = "/api/v1/committees/{id}/members", tag = "committees", request_body = Vec<MemberSeat>,
+#[utoipa::path(put, operation_id = "committees_set_members", path = "/api/v1/committees/{id}/members", tag = "committees", request_body = Vec<MemberSeat>,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The committee's ETag")),
     responses(
         (status = 200, body = CommitteeView, headers(("ETag" = String))),

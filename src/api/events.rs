@@ -52,7 +52,7 @@ pub struct Feed {
 }
 
 /// The caller's department's events, oldest first (`system`, `admin`).
-#[utoipa::path(get, path = "/api/v1/events", tag = "integration", params(FeedQuery),
+#[utoipa::path(get, operation_id = "events_list", path = "/api/v1/events", tag = "integration", params(FeedQuery),
     responses((status = 200, body = Feed), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(p: Principal, q: Query<FeedQuery>, db: web::Data<Db>) -> Result<web::Json<Feed>, AppError> {

@@ -46,7 +46,7 @@ pub struct FollowUp {
 }
 
 /// Active cases due for follow-up, earliest first, among the cases the caller sees.
-#[utoipa::path(get, path = "/api/v1/follow-ups", tag = "meetings", params(FollowUpQuery),
+#[utoipa::path(get, operation_id = "follow_ups_list", path = "/api/v1/follow-ups", tag = "meetings", params(FollowUpQuery),
     responses((status = 200, body = Page<FollowUp>), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(

@@ -264,7 +264,7 @@ fn readable_meeting(conn: &mut PgConnection, p: &Principal, id: Uuid) -> Result<
 }
 
 /// Plan a meeting of a committee (admin, or a leader member).
-#[utoipa::path(post, path = "/api/v1/committees/{id}/meetings", tag = "meetings", request_body = MeetingRequest,
+#[utoipa::path(post, operation_id = "meetings_create", path = "/api/v1/committees/{id}/meetings", tag = "meetings", request_body = MeetingRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
     responses((status = 201, body = MeetingSummary), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)),
@@ -293,7 +293,7 @@ pub async fn create(
 }
 
 /// A committee's meetings.
-#[utoipa::path(get, path = "/api/v1/committees/{id}/meetings", tag = "meetings", params(("id" = Uuid, Path), PageQuery),
+#[utoipa::path(get, operation_id = "meetings_list", path = "/api/v1/committees/{id}/meetings", tag = "meetings", params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, body = Page<MeetingSummary>), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -359,7 +359,7 @@ fn record_list_read(
 }
 
 /// A meeting with its agenda.
-#[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "meetings", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "meetings_get", path = "/api/v1/meetings/{id}", tag = "meetings", params(("id" = Uuid, Path)),
     responses((status = 200, body = MeetingView), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<MeetingView>, AppError> {
@@ -403,7 +403,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Me
 
 /// Put a case on the agenda (admin, or a leader member): an `awaiting_committee` or `active`
 /// case of this committee.
-#[utoipa::path(post, path = "/api/v1/meetings/{id}/agenda", tag = "meetings", request_body = AgendaRequest,
+#[utoipa::path(post, operation_id = "meetings_add_to_agenda", path = "/api/v1/meetings/{id}/agenda", tag = "meetings", request_body = AgendaRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
     responses((status = 201, body = AgendaItemView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "invalid_transition: the case's status; conflict: already on the agenda", body = Problem),
@@ -528,7 +528,7 @@ fn check_fields(d: &DecisionRequest) -> Vec<FieldError> {
 }
 
 /// Record a decision about a case on the agenda (a leader member of the committee).
-#[utoipa::path(post, path = "/api/v1/meetings/{id}/decisions", tag = "meetings", request_body = DecisionRequest,
+#[utoipa::path(post, operation_id = "meetings_decide", path = "/api/v1/meetings/{id}/decisions", tag = "meetings", request_body = DecisionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
     responses(
         (status = 201, body = DecisionView),
@@ -766,7 +766,7 @@ fn decision_view(d: Decision) -> DecisionView {
 }
 
 /// The meeting's minutes, as JSON or (with `Accept: text/markdown`) as a document to file.
-#[utoipa::path(get, path = "/api/v1/meetings/{id}/minutes", tag = "meetings", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "meetings_minutes", path = "/api/v1/meetings/{id}/minutes", tag = "meetings", params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = Minutes, content_type = "application/json"),
         (status = 200, description = "The minutes as Markdown", body = String, content_type = "text/markdown"),

@@ -156,7 +156,7 @@ fn required(field: &str, text: &str) -> Result<String, AppError> {
 }
 
 /// The catalog, searchable by words, department, category and track.
-#[utoipa::path(get, path = "/api/v1/offers", tag = "offers", params(OfferQuery),
+#[utoipa::path(get, operation_id = "offers_list", path = "/api/v1/offers", tag = "offers", params(OfferQuery),
     responses((status = 200, body = Page<OfferView>), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn list(
     p: Principal,
@@ -188,7 +188,7 @@ pub async fn list(
 }
 
 /// One offer.
-#[utoipa::path(get, path = "/api/v1/offers/{id}", tag = "offers", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "offers_get", path = "/api/v1/offers/{id}", tag = "offers", params(("id" = Uuid, Path)),
     responses((status = 200, body = OfferView, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
@@ -199,7 +199,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
 }
 
 /// Add an offer to the catalog.
-#[utoipa::path(post, path = "/api/v1/offers", tag = "offers", request_body = OfferRequest,
+#[utoipa::path(post, operation_id = "offers_create", path = "/api/v1/offers", tag = "offers", request_body = OfferRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses((status = 201, body = OfferView, headers(("ETag" = String))), (status = 403, body = Problem),
         (status = 422, body = Problem)),
@@ -238,7 +238,7 @@ pub async fn create(
 }
 
 /// Change an offer (send its `ETag` as `If-Match`).
-#[utoipa::path(patch, path = "/api/v1/offers/{id}", tag = "offers", request_body = OfferPatch,
+#[utoipa::path(patch, operation_id = "offers_update", path = "/api/v1/offers/{id}", tag = "offers", request_body = OfferPatch,
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The offer's ETag")),
     responses((status = 200, body = OfferView, headers(("ETag" = String))), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)),

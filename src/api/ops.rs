@@ -21,13 +21,13 @@ pub struct Health {
 }
 
 /// The process is up. Never touches the database.
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, operation_id = "ops_live", path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn live() -> web::Json<Health> {
     web::Json(Health { status: "live".into() })
 }
 
 /// The database answers; 503 while it does not.
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(get, operation_id = "ops_ready", path = "/health/ready", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn ready(db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
     if db.ready().await {
@@ -38,7 +38,7 @@ pub async fn ready(db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, operation_id = "ops_metrics", path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(db: web::Data<Db>) -> HttpResponse {
     let state = db.pool().state();

@@ -335,7 +335,7 @@ fn read_case(conn: &mut PgConnection, p: &Principal, id: Uuid, resource: &'stati
 }
 
 /// The current plan, with the coordinator's amendments.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/plan", tag = "plans", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "plans_current", path = "/api/v1/cases/{id}/plan", tag = "plans", params(("id" = Uuid, Path)),
     responses((status = 200, body = PlanView), (status = 404, description = "No such case, or no plan adopted yet", body = Problem)),
     security(("bearer" = [])))]
 pub async fn current(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<PlanView>, AppError> {
@@ -352,7 +352,7 @@ pub async fn current(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Jso
 }
 
 /// Every adopted version of the plan, oldest first; old versions stay readable.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/plan/versions", tag = "plans", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "plans_versions", path = "/api/v1/cases/{id}/plan/versions", tag = "plans", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<PlanView>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn versions(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Vec<PlanView>>, AppError> {
@@ -372,7 +372,7 @@ pub async fn versions(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Js
 }
 
 /// One version of the plan.
-#[utoipa::path(get, path = "/api/v1/cases/{id}/plan/versions/{n}", tag = "plans",
+#[utoipa::path(get, operation_id = "plans_version", path = "/api/v1/cases/{id}/plan/versions/{n}", tag = "plans",
     params(("id" = Uuid, Path), ("n" = i32, Path, description = "The version number, from 1")),
     responses((status = 200, body = PlanView), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -407,7 +407,7 @@ fn coordinator_case(conn: &mut PgConnection, p: &Principal, id: Uuid) -> Result<
 }
 
 /// Add an intervention to the current plan (the coordinator, between meetings).
-#[utoipa::path(post, path = "/api/v1/cases/{id}/plan/interventions", tag = "plans", request_body = NewIntervention,
+#[utoipa::path(post, operation_id = "plans_add_intervention", path = "/api/v1/cases/{id}/plan/interventions", tag = "plans", request_body = NewIntervention,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer"), ("id" = Uuid, Path)),
     responses(
         (status = 201, body = Intervention), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -463,7 +463,7 @@ pub async fn add_intervention(
 }
 
 /// Change an intervention's status or end date (the coordinator, between meetings).
-#[utoipa::path(patch, path = "/api/v1/cases/{id}/plan/interventions/{iid}", tag = "plans", request_body = InterventionChange,
+#[utoipa::path(patch, operation_id = "plans_change_intervention", path = "/api/v1/cases/{id}/plan/interventions/{iid}", tag = "plans", request_body = InterventionChange,
     params(("id" = Uuid, Path), ("iid" = Uuid, Path)),
     responses(
         (status = 200, body = Intervention), (status = 403, body = Problem), (status = 404, body = Problem),

@@ -104,7 +104,7 @@ fn share(part: i64, whole: i64) -> Option<f64> {
 /// How cases flow through each committee: counts by status, time from referral to screening
 /// and from screening to first decision (median and 90th percentile), cases waiting and the
 /// longest wait, overdue follow-ups, the citizen's participation, and frame use.
-#[utoipa::path(get, path = "/api/v1/stats/flow", tag = "statistics", params(FlowQuery),
+#[utoipa::path(get, operation_id = "stats_flow", path = "/api/v1/stats/flow", tag = "statistics", params(FlowQuery),
     responses((status = 200, body = Flow), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]

@@ -105,7 +105,7 @@ fn require_system(p: &Principal) -> Result<(), AppError> {
 }
 
 /// Subscribe the caller's department to its events (`system`).
-#[utoipa::path(post, path = "/api/v1/subscriptions", tag = "integration", request_body = SubscriptionRequest,
+#[utoipa::path(post, operation_id = "subscriptions_create", path = "/api/v1/subscriptions", tag = "integration", request_body = SubscriptionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses((status = 201, body = SubscriptionView), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -146,7 +146,7 @@ pub async fn create(
 }
 
 /// The department's subscriptions, with their delivery state (`system`).
-#[utoipa::path(get, path = "/api/v1/subscriptions", tag = "integration",
+#[utoipa::path(get, operation_id = "subscriptions_list", path = "/api/v1/subscriptions", tag = "integration",
     responses((status = 200, body = Vec<SubscriptionView>), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(p: Principal, db: web::Data<Db>) -> Result<web::Json<Vec<SubscriptionView>>, AppError> {
@@ -165,7 +165,7 @@ pub async fn list(p: Principal, db: web::Data<Db>) -> Result<web::Json<Vec<Subsc
 }
 
 /// End a subscription of the department (`system`).
-#[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", tag = "integration", params(("id" = Uuid, Path)),
+#[utoipa::path(delete, operation_id = "subscriptions_remove", path = "/api/v1/subscriptions/{id}", tag = "integration", params(("id" = Uuid, Path)),
     responses((status = 204, description = "Ended"), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn remove(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
