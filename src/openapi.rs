@@ -72,8 +72,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Errors are `application/problem+json`, and every call under `/api/v1` may be answered 401
-/// (no or bad token) or 503 (database unreachable): the document says so for every operation.
+/// Errors are `application/problem+json`, and every call under `/api/v1` may be answered 401,
+/// 403, 422 or 503 — with a path id also 404, with a body also 400, 413 and 415: the document
+/// says so for every operation.
 struct ProblemResponses;
 
 impl Modify for ProblemResponses {
@@ -102,11 +103,25 @@ impl Modify for ProblemResponses {
                         }
                     }
                 }
-                if path.starts_with("/api/v1/") {
-                    responses.entry("401".into()).or_insert_with(|| problem("No valid bearer token"));
-                    responses
-                        .entry("503".into())
-                        .or_insert_with(|| problem("The database is unreachable; retry after Retry-After seconds"));
+                if !path.starts_with("/api/v1/") {
+                    continue;
+                }
+                let mut general = vec![
+                    ("401", "No valid bearer token"),
+                    ("403", "The caller's role does not allow this operation"),
+                    ("422", "validation_failed: a parameter or the body breaks a rule (see errors)"),
+                    ("503", "The database is unreachable; retry after Retry-After seconds"),
+                ];
+                if path.contains('{') {
+                    general.push(("404", "No such resource, or the caller does not take part in it"));
+                }
+                if operation.request_body.is_some() {
+                    general.push(("400", "malformed_json: the body is not JSON"));
+                    general.push(("413", "payload_too_large: the body is over 256 KiB"));
+                    general.push(("415", "unsupported_media_type: the body is not application/json"));
+                }
+                for (status, description) in general {
+                    responses.entry(status.into()).or_insert_with(|| problem(description));
                 }
             }
         }
