@@ -172,7 +172,8 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
     Ok(respond(HttpResponse::Ok(), committee))
 }
 
-/// Create a committee for a track. It is active at once unless the track already has one.
+/// Create a committee for a track; it is active at once. A track with an active committee
+/// already refuses a second one (409): deactivate the old one first.
 #[utoipa::path(post, operation_id = "committees_create", path = "/api/v1/committees", tag = "committees", request_body = CommitteeRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
