@@ -54,7 +54,7 @@ pg_start_private() {
   [ "$(id -u)" = 0 ] && chown postgres "$PG_PRIVATE_DIR"
   pg_as_owner "$initdb" -D "$PG_PRIVATE_DIR/data" -U postgres --auth=trust --no-sync >/dev/null
   pg_as_owner "$pg_ctl" -D "$PG_PRIVATE_DIR/data" -l "$PG_PRIVATE_DIR/postgres.log" -w \
-    -o "-p $port -k $PG_PRIVATE_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+    -o "-p $port -k $PG_PRIVATE_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_EXTRA_OPTS:-}" start >/dev/null
   PG_STARTED=1
   PG_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres"
   echo "helhed: started a private PostgreSQL on 127.0.0.1:$port (data in $PG_PRIVATE_DIR, removed on exit)" >&2

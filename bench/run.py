@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Helhed's benchmark: the API against the bare SQL it needs, at several data sizes and
+concurrency levels, on the same machine in the same run. Called by scripts/bench, which starts a
+private PostgreSQL and builds the release binary; writes docs/performance.md.
+
+Per data size (cases): load the synthetic municipality (bench/generate.sql), start the release
+service, and for each endpoint and concurrency level (1, 16, 64) run oha for a warm-up and then a
+measured period; run pgbench with the endpoint's bare SQL (bench/pgbench/*.sql) at the same
+concurrency; record the service's RSS; capture the plan of every list filter with auto_explain.
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROLE = "helhed_bench"
+SECRET = "bench-secret-bench-secret-bench-secret-01"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
+
+
+def psql(url, sql, db=None):
+    target = url if db is None else url.rsplit("/", 1)[0] + "/" + db
+    return sh(["psql", target, "-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql]).strip()
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def keys(dir_):
+    """An ES256 and an RS256 issuer besides HS256: tokens of several issuers, as in production."""
+    sh(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", f"{dir_}/es.key"])
+    sh(["openssl", "pkey", "-in", f"{dir_}/es.key", "-pubout", "-out", f"{dir_}/es.pem"])
+    sh(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", f"{dir_}/rs.key"])
+    sh(["openssl", "pkey", "-in", f"{dir_}/rs.key", "-pubout", "-out", f"{dir_}/rs.pem"])
+    all_depts = '["labour_market", "youth", "social", "health_care", "school"]'
+    with open(f"{dir_}/issuers.toml", "w") as f:
+        f.write(f'''[[issuer]]
+iss = "bench-hs"
+departments = {all_depts}
+algorithm = "HS256"
+secret = "{SECRET}"
+
+[[issuer]]
+iss = "bench-es"
+departments = {all_depts}
+algorithm = "ES256"
+public_key_pem = "es.pem"
+private_key_pem = "es.key"
+
+[[issuer]]
+iss = "bench-rs"
+departments = {all_depts}
+algorithm = "RS256"
+public_key_pem = "rs.pem"
+private_key_pem = "rs.key"
+''')
+    return f"{dir_}/issuers.toml"
+
+
+class Service:
+    def __init__(self, binary, db_url, issuers, pool):
+        self.port = free_port()
+        env = dict(os.environ, DATABASE_URL=db_url, HELHED_ISSUERS=issuers, HELHED_BIND=f"127.0.0.1:{self.port}",
+                   HELHED_DB_POOL_SIZE=str(pool), RUST_LOG="warn")
+        self.env = env
+        self.binary = binary
+        self.proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{self.port}"
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.base + "/health/ready", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise SystemExit("the service did not become ready")
+
+    def token(self, iss, sub, dept, roles):
+        return sh([self.binary, "token", "--iss", iss, "--sub", sub, "--dept", dept, "--roles", roles, "--ttl", "7200"],
+                  env=self.env).strip()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=40)
+
+
+def oha(args, conc, seconds):
+    out = sh(["oha", "--no-tui", "--output-format", "json", "-c", str(conc), "-z", f"{seconds}s"] + args)
+    data = json.loads(out)
+    summary = data["summary"]
+    pct = data["latencyPercentiles"]
+    statuses = data.get("statusCodeDistribution", {})
+    return {
+        "rps": summary["requestsPerSec"],
+        "p50_ms": (pct.get("p50") or 0) * 1000,
+        "p99_ms": (pct.get("p99") or 0) * 1000,
+        "statuses": statuses,
+    }
+
+
+def pgbench(admin_url, db, script, conc, seconds, defines):
+    url = admin_url.rsplit("/", 1)[0] + "/" + db
+    args = ["pgbench", url, "-n", "-M", "prepared", "-f", os.path.join(ROOT, "bench/pgbench", script),
+            "-c", str(conc), "-j", str(min(conc, 2)), "-T", str(seconds)]
+    for k, v in defines.items():
+        args += ["-D", f"{k}={v}"]
+    out = sh(args)
+    tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
+    lat = re.search(r"latency average = ([0-9.]+) ms", out)
+    return {"tps": tps, "latency_avg_ms": float(lat.group(1)) if lat else None}
+
+
+def explain_lists(admin_url, db, service_args, log_file, leader, caseworker):
+    """The plans of the list endpoint's filters, as PostgreSQL ran them (auto_explain)."""
+    settings = ["session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = 0",
+                "auto_explain.log_analyze = on", "auto_explain.log_buffers = on", "auto_explain.log_format = text"]
+    for s in settings:
+        psql(admin_url, f"ALTER ROLE {ROLE} SET {s}")
+    binary, db_url, issuers = service_args
+    svc = Service(binary, db_url, issuers, 4)
+    filters = [("no filter (leader)", leader, ""), ("status=active", leader, "status=active"),
+               ("track=youth", leader, "track=youth"),
+               ("committee_id", leader, "committee_id=00000000-0000-7000-8000-000000000002"),
+               ("coordinator=co7", leader, "coordinator=co7"), ("involved_department=health_care", leader, "involved_department=health_care"),
+               ("follow_up_before", leader, "follow_up_before=2026-01-01"),
+               ("no filter (caseworker cw7, sees own referrals)", caseworker, "")]
+    plans = []
+    for name, token, query in filters:
+        start = os.path.getsize(log_file)
+        req = urllib.request.Request(f"{svc.base}/api/v1/cases?limit=50&{query}", headers={"Authorization": f"Bearer {token}"})
+        urllib.request.urlopen(req, timeout=60).read()
+        time.sleep(0.5)
+        with open(log_file, errors="replace") as f:
+            f.seek(start)
+            text = f.read()
+        # the plan of the list query: the one that selects from cases with a LIMIT
+        chunks = text.split("LOG:  duration:")
+        plan = next((c for c in chunks if "Limit" in c and "cases" in c and "ORDER BY" in c.replace("order by", "ORDER BY")), "")
+        plan_lines = [line for line in plan.splitlines() if line.startswith(("  ", "\t")) or "Limit" in line]
+        plans.append((name, "\n".join(plan_lines[:40]) or "(plan not captured)"))
+    svc.stop()
+    for s in settings:
+        psql(admin_url, f"ALTER ROLE {ROLE} RESET {s.split(' = ')[0]}")
+    return plans
+
+
+def run_size(args, size, issuers_dir):
+    db = f"helhed_bench_{size}"
+    admin = args.admin_url
+    psql(admin, f"DROP DATABASE IF EXISTS {db}")
+    psql(admin, f"CREATE DATABASE {db} OWNER {ROLE}")
+    host = admin.split("@", 1)[1].split("/", 1)[0]
+    db_url = f"postgres://{ROLE}@{host}/{db}"
+    env = dict(os.environ, DATABASE_URL=db_url)
+    sh([args.binary, "migrate"], env=env)
+    started = time.time()
+    sh(["psql", admin.rsplit("/", 1)[0] + "/" + db, "-qX", "-v", "ON_ERROR_STOP=1", "-v", f"cases={size}", "-v", "seed=0.42",
+        "-f", os.path.join(ROOT, "bench/generate.sql")])
+    load_seconds = time.time() - started
+    psql(admin, f"GRANT SELECT ON bench_cases, bench_spend_cases TO {ROLE}", db)
+    nspend = int(psql(admin, "SELECT count(*) FROM bench_spend_cases", db))
+    db_bytes = int(psql(admin, f"SELECT pg_database_size('{db}')"))
+    citizen = psql(admin, "SELECT citizen_id FROM bench_cases WHERE n = 1", db)
+
+    issuers = os.path.join(issuers_dir, "issuers.toml")
+    svc = Service(args.binary, db_url, issuers, args.pool)
+    leader = svc.token("bench-es", "bench.leader", "social", "leader")
+    caseworker = svc.token("bench-rs", "cw7", "social", "caseworker")
+    coordinator = svc.token("bench-hs", "bench.coordinator", "social", "caseworker")
+    system = svc.token("bench-es", "bench.system", "social", "system")
+
+    rng = random.Random(42)
+    sample = sorted(rng.sample(range(1, size + 1), min(size, 400)))
+    case_ids = "|".join(f"00000000-0000-7000-8000-{n:012x}" for n in sample)
+    spend_ids = psql(admin, f"SELECT string_agg(case_id::text, '|') FROM (SELECT case_id FROM bench_spend_cases ORDER BY n LIMIT 400) s", db)
+    auth = lambda t: ["-H", f"Authorization: Bearer {t}"]
+    referral = json.dumps({"citizen_id": citizen, "problem_areas": ["mental_health"], "description": "bench",
+                           "involved_departments": ["social"], "citizen_view": "bench"})
+    spend = json.dumps({"amount_ore": 100, "category": "transport", "description": "Bus"})
+    endpoints = {
+        "GET case": auth(leader) + ["--rand-regex-url", f"{svc.base}/api/v1/cases/({case_ids})"],
+        "GET cases (status=active)": auth(leader) + [f"{svc.base}/api/v1/cases?status=active&limit=50"],
+        "POST spend": auth(coordinator) + ["-m", "POST", "-T", "application/json", "-d", spend,
+                                           "--rand-regex-url", f"{svc.base}/api/v1/cases/({spend_ids})/budget/spends"],
+        "POST referral": auth(caseworker) + ["-m", "POST", "-T", "application/json", "-d", referral, f"{svc.base}/api/v1/cases"],
+        "GET events": auth(system) + [f"{svc.base}/api/v1/events?limit=50"],
+    }
+    results = {}
+    peak_rss = 0
+    for name, oha_args in endpoints.items():
+        for conc in args.concurrency:
+            oha(oha_args, conc, args.warmup)
+            sampler_stop = threading.Event()
+            peak = [0]
+
+            def sample_rss():
+                while not sampler_stop.is_set():
+                    peak[0] = max(peak[0], svc.rss_kib()[0])
+                    time.sleep(0.2)
+            t = threading.Thread(target=sample_rss)
+            t.start()
+            r = oha(oha_args, conc, args.seconds)
+            sampler_stop.set()
+            t.join()
+            r["rss_mib"] = peak[0] / 1024
+            peak_rss = max(peak_rss, peak[0])
+            results[(name, conc)] = r
+            print(f"  {size:>8} {name:<28} c={conc:<3} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
+                  f"rss {r['rss_mib']:.0f} MiB  {r['statuses']}", flush=True)
+    svc.stop()
+    baselines = {}
+    for script, name in [("get_case.sql", "GET case"), ("spend.sql", "POST spend")]:
+        for conc in args.concurrency:
+            b = pgbench(admin, db, script, conc, args.seconds, {"ncases": size, "nspend": nspend})
+            baselines[(name, conc)] = b
+            print(f"  {size:>8} pgbench {script:<18} c={conc:<3} {b['tps']:8.0f} tps", flush=True)
+    plans = explain_lists(admin, db, (args.binary, db_url, issuers), args.pg_log, leader, caseworker) if args.pg_log else []
+    return {"size": size, "load_seconds": load_seconds, "db_bytes": db_bytes, "results": results, "baselines": baselines,
+            "peak_rss_mib": peak_rss / 1024, "plans": plans}
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0) / 1024 / 1024
+    pg = sh(["psql", "--version"]).strip()
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, {pg}"
+
+
+def report(args, runs):
+    lines = []
+    w = lines.append
+    w("# Performance")
+    w("")
+    w("Measured by `scripts/bench` (rerun it to refresh this page; it overwrites it). "
+      f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}.")
+    w("")
+    w("## Method")
+    w("")
+    w("- A private PostgreSQL 15 cluster (started by the script, `synchronous_commit = on`) holds a synthetic "
+      "municipality from `bench/generate.sql` (reproducible from a seed): citizens and cases in every status, "
+      "meetings, decisions, plan versions, case history, ledger entries and five audit rows per case.")
+    w(f"- The release build of the service runs with a pool of {args.pool} connections. "
+      f"[oha](https://crates.io/crates/oha) drives each endpoint for {args.warmup} s of warm-up and then "
+      f"{args.seconds} s of measurement at {', '.join(map(str, args.concurrency))} connections, with tokens "
+      "of three issuers (ES256 for the leader and the system, RS256 for the caseworker, HS256 for the coordinator), "
+      "so token verification is on the path as it is in production. GET case picks one of 400 random cases per request.")
+    w("- The physical limit is measured in the same run: pgbench runs the bare SQL each endpoint needs "
+      "(`bench/pgbench/get_case.sql`: the case through the visibility predicate, its audit row and the reads of the view in "
+      "one transaction; `bench/pgbench/spend.sql`: lock, ledger entry, running total, event and audit row) with the "
+      "same statements and at the same concurrency. The ratio is the API's requests per second over pgbench's "
+      "transactions per second.")
+    w("- Every read writes its audit row and commits it durably before the answer leaves, as the service does in production.")
+    w("")
+    for run in runs:
+        size = run["size"]
+        w(f"## {size:,} cases".replace(",", " "))
+        w("")
+        w(f"Loaded in {run['load_seconds']:.0f} s; database size {run['db_bytes'] / 1024 / 1024:.0f} MiB; "
+          f"peak service RSS under load {run['peak_rss_mib']:.0f} MiB.")
+        w("")
+        w("| endpoint | conn | req/s | p50 ms | p99 ms | p99/p50 | bare SQL tps | ratio |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for (name, conc), r in run["results"].items():
+            base = run["baselines"].get((name, conc))
+            ratio = f"{r['rps'] / base['tps']:.2f}" if base else "—"
+            tps = f"{base['tps']:.0f}" if base else "—"
+            spread = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else 0
+            w(f"| {name} | {conc} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {spread:.1f} | {tps} | {ratio} |")
+        w("")
+    if len(runs) > 1:
+        small, large = runs[0], runs[-1]
+        w(f"## How cost grows with data: {large['size']:,} vs {small['size']:,} cases".replace(",", " "))
+        w("")
+        w("| endpoint | conn | p50 small | p50 large | ×  | req/s small | req/s large |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for (name, conc), r in small["results"].items():
+            l = large["results"][(name, conc)]
+            w(f"| {name} | {conc} | {r['p50_ms']:.2f} | {l['p50_ms']:.2f} | {l['p50_ms'] / r['p50_ms']:.2f} | {r['rps']:.0f} | {l['rps']:.0f} |")
+        w("")
+    w("## Targets")
+    w("")
+    for run in runs:
+        res, base = run["results"], run["baselines"]
+        top = max(args.concurrency)
+        checks = []
+        for name, target in [("GET case", 0.7), ("POST spend", 0.6)]:
+            ratios = [res[(name, c)]["rps"] / base[(name, c)]["tps"] for c in args.concurrency if (name, c) in base]
+            checks.append(f"{name} ≥ {target}× bare SQL: {' / '.join(f'{x:.2f}' for x in ratios)} "
+                          f"({'met' if min(ratios) >= target else 'missed'})")
+        for name in ["GET case", "GET cases (status=active)", "GET events"]:
+            r = res[(name, top)]
+            spread = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else 0
+            checks.append(f"{name} p99 ≤ 2× p50 at {top}: {spread:.1f}× ({'met' if spread <= 2 else 'missed'})")
+        checks.append(f"RSS < 200 MiB: {run['peak_rss_mib']:.0f} MiB ({'met' if run['peak_rss_mib'] < 200 else 'missed'})")
+        w(f"- **{run['size']:,} cases**: ".replace(",", " ") + "; ".join(checks) + ".")
+    if len(runs) > 1:
+        small, large = runs[0], runs[-1]
+        for name in ["GET case", "GET cases (status=active)"]:
+            worst = max(large["results"][(name, c)]["p50_ms"] / small["results"][(name, c)]["p50_ms"] for c in args.concurrency)
+            w(f"- {name} latency at {large['size']:,} within 1.5× of {small['size']:,}: worst {worst:.2f}× "
+              f"({'met' if worst <= 1.5 else 'missed'}).".replace(",", " "))
+    w("- PostgREST as a peer: not available from Debian's packages on this machine kind (see ../shared/toolchain.md), so no peer figure.")
+    w("")
+    if any(run["plans"] for run in runs):
+        w("## Plans of the list filters (auto_explain, as the service ran them)")
+        w("")
+        for run in runs:
+            for name, plan in run["plans"]:
+                w(f"<details><summary>{run['size']:,} cases — {name}</summary>".replace(",", " "))
+                w("")
+                w("```")
+                w(plan)
+                w("```")
+                w("</details>")
+                w("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--admin-url", required=True)
+    p.add_argument("--binary", required=True)
+    p.add_argument("--pg-log", default=None)
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 100000, 1000000])
+    p.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
+    p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--pool", type=int, default=32)
+    p.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"))
+    args = p.parse_args()
+    exists = psql(args.admin_url, f"SELECT count(*) FROM pg_roles WHERE rolname = '{ROLE}'")
+    if exists == "0":
+        psql(args.admin_url, f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER")
+    with tempfile.TemporaryDirectory() as tmp:
+        keys(tmp)
+        runs = []
+        for size in args.sizes:
+            print(f"== {size} cases", flush=True)
+            runs.append(run_size(args, size, tmp))
+    report(args, runs)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
