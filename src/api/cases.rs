@@ -232,6 +232,23 @@ pub struct ParticipationNoteView {
     pub recorded_by: HistoryActor,
 }
 
+impl ParticipationNoteView {
+    fn from_row(n: store::plans::ParticipationNote) -> Option<ParticipationNoteView> {
+        Some(ParticipationNoteView {
+            id: n.id,
+            on: n.on_date,
+            form: ParticipationForm::parse(&n.form)?,
+            citizen_view: n.citizen_view,
+            recorded_at: n.recorded_at,
+            recorded_by: HistoryActor {
+                iss: n.recorded_by_iss,
+                sub: n.recorded_by_sub,
+                department: n.recorded_by_dept,
+            },
+        })
+    }
+}
+
 /// A note of the citizen's participation between meetings.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
@@ -372,23 +389,8 @@ impl CaseView {
                 })
             })
             .collect();
-        let participation_notes = store::plans::participation(conn, c.id)?
-            .into_iter()
-            .filter_map(|n| {
-                Some(ParticipationNoteView {
-                    id: n.id,
-                    on: n.on_date,
-                    form: ParticipationForm::parse(&n.form)?,
-                    citizen_view: n.citizen_view,
-                    recorded_at: n.recorded_at,
-                    recorded_by: HistoryActor {
-                        iss: n.recorded_by_iss,
-                        sub: n.recorded_by_sub,
-                        department: n.recorded_by_dept,
-                    },
-                })
-            })
-            .collect();
+        let participation_notes =
+            store::plans::participation(conn, c.id)?.into_iter().filter_map(ParticipationNoteView::from_row).collect();
         let screening = match (&c.screening_outcome, c.screened_at, &c.screener_sub, &c.screener_dept) {
             (Some(outcome), Some(at), Some(sub), Some(dept)) => Some(Screening {
                 outcome: ScreeningOutcome::parse(outcome).ok_or_else(|| internal("screening"))?,
@@ -872,18 +874,8 @@ pub async fn participation(
                     Entry::case(Action::Create, Purpose::Coordination, id, case.citizen_id, 201)
                         .resource("participation_note", n.id),
                 )?;
-                let note = ParticipationNoteView {
-                    id: n.id,
-                    on: n.on_date,
-                    form: note.form,
-                    citizen_view: n.citizen_view,
-                    recorded_at: n.recorded_at,
-                    recorded_by: HistoryActor {
-                        iss: n.recorded_by_iss,
-                        sub: n.recorded_by_sub,
-                        department: n.recorded_by_dept,
-                    },
-                };
+                let note = ParticipationNoteView::from_row(n)
+                    .ok_or_else(|| AppError::Internal("stored participation note unreadable".into()))?;
                 Ok(Answer::json(StatusCode::CREATED, &note))
             })
         })
