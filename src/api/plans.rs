@@ -106,7 +106,9 @@ pub struct PlanInput {
     pub statutory_plans: Vec<StatutoryPlan>,
 }
 
-/// An intervention the coordinator adds between meetings, and why.
+/// An intervention the coordinator adds between meetings, and why. The fields repeat
+/// `InterventionInput`'s because serde cannot combine `flatten` with `deny_unknown_fields`, and
+/// unknown fields must be refused.
 #[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct NewIntervention {
