@@ -104,12 +104,27 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| match conn.transaction(f) {
-            Err(AppError::Denied(denial)) => {
-                crate::audit::record_denial(conn, &denial)?;
-                Err(AppError::Denied(denial))
-            }
-            other => other,
+        self.run(move |conn| {
+            let outcome = conn.transaction(f);
+            record_if_denied(conn, outcome)
+        })
+        .await
+    }
+
+    /// Runs a read whose only write is its own audit row, without a transaction around it: each
+    /// statement commits on its own, which spares the read two round trips (BEGIN, COMMIT). `f`
+    /// must write the audit row last, so that nothing is answered unless the row is durable and
+    /// no row claims a read that failed. A transaction would add no consistency: under READ
+    /// COMMITTED each statement sees its own snapshot either way. Anything that writes more than
+    /// its audit row uses [`Db::tx`].
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            let outcome = f(conn);
+            record_if_denied(conn, outcome)
         })
         .await
     }
@@ -122,6 +137,18 @@ impl Db {
         })
         .await
         .is_ok()
+    }
+}
+
+/// A refusal by the access rules is written to the audit log on its own (after the refused
+/// transaction, if any, rolled back).
+fn record_if_denied<T>(conn: &mut PgConnection, outcome: Result<T, AppError>) -> Result<T, AppError> {
+    match outcome {
+        Err(AppError::Denied(denial)) => {
+            crate::audit::record_denial(conn, &denial)?;
+            Err(AppError::Denied(denial))
+        }
+        other => other,
     }
 }
 

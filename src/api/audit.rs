@@ -116,7 +116,7 @@ pub async fn list(p: Principal, q: Query<AuditQuery>, db: web::Data<Db>) -> Resu
     let after = q.cursor.as_deref().map(cursor::decode_seq).transpose()?;
     let filter = AuditFilter { case_id: q.case_id, citizen_id: q.citizen_id, actor: q.actor, from: q.from, to: q.to };
     let page = db
-        .tx(move |conn| {
+        .read(move |conn| {
             let rows = store::audit::list(conn, &filter, after, limit + 1)?;
             let (rows, next_cursor) = paginate(rows, limit, |r| cursor::encode_seq(r.id));
             let consultations = match filter.citizen_id {

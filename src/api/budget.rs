@@ -155,15 +155,15 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Bu
     access::require_case_role(&p)?;
     let id = id.0;
     let budget = db
-        .tx(move |conn| {
+        .read(move |conn| {
             let case = store::cases::find_visible(conn, &p, id)?
                 .ok_or_else(|| audit::deny(&p, "budget", id, Purpose::Budget))?;
+            let rows = store::ledger::entries(conn, id)?;
             audit::record(
                 conn,
                 &p,
                 Entry::case(Action::Read, Purpose::Budget, id, case.citizen_id, 200).resource("budget", id),
             )?;
-            let rows = store::ledger::entries(conn, id)?;
             let reversals: Vec<(Uuid, Uuid)> = rows.iter().filter_map(|e| e.reverses.map(|s| (s, e.id))).collect();
             let entries = rows
                 .into_iter()

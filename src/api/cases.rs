@@ -26,7 +26,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
-use crate::store::cases::{CaseRow, ListFilter, NewCase, ReferralFields};
+use crate::store::cases::{CaseContext, CaseRow, ListFilter, NewCase, ReferralFields};
 use crate::store::events::{self, EventType};
 use crate::store::{self, cursor};
 
@@ -367,17 +367,18 @@ impl CaseSummary {
 impl CaseView {
     /// Assembles the view of a case the caller may see.
     fn load(conn: &mut diesel::PgConnection, c: CaseRow) -> Result<CaseView, AppError> {
-        let citizen = store::citizens::find(conn, c.citizen_id)?.ok_or(AppError::NotFound)?;
-        let committee = store::committees::find(conn, c.committee_id)?.ok_or(AppError::NotFound)?;
+        let context = store::cases::context(conn, c.id)?;
+        CaseView::load_in(conn, c, context)
+    }
+
+    /// Assembles the view of a case whose citizen and committee are at hand.
+    fn load_in(conn: &mut diesel::PgConnection, c: CaseRow, context: CaseContext) -> Result<CaseView, AppError> {
         let internal = |what: &str| AppError::Internal(format!("stored {what} unreadable"));
-        let plan = match store::plans::latest_version(conn, c.id)? {
-            Some(v) => store::plans::version(conn, c.id, v)?.map(|v| PlanRef {
-                version: v.version,
-                kind: PlanKind::parse(&v.kind).unwrap_or(PlanKind::Indsatsplan),
-                adopted_at: v.adopted_at,
-            }),
-            None => None,
-        };
+        let plan = store::plans::latest_adopted(conn, c.id)?.map(|(version, kind, adopted_at)| PlanRef {
+            version,
+            kind: PlanKind::parse(&kind).unwrap_or(PlanKind::Indsatsplan),
+            adopted_at,
+        });
         let background_group = store::plans::background_group(conn, c.id)?
             .into_iter()
             .filter_map(|m| {
@@ -409,11 +410,11 @@ impl CaseView {
             id: c.id,
             status: status_of(&c)?,
             track: Track::parse(&c.track).ok_or_else(|| internal("track"))?,
-            committee: CommitteeRef { id: committee.id, name: committee.name },
+            committee: CommitteeRef { id: c.committee_id, name: context.committee_name },
             citizen: CaseCitizen {
-                id: citizen.id,
-                name: citizen.name,
-                age: cpr::age_on(citizen.birth_date, Utc::now().date_naive()),
+                id: c.citizen_id,
+                name: context.citizen_name,
+                age: cpr::age_on(context.citizen_birth_date, Utc::now().date_naive()),
             },
             referral: Referral {
                 problem_areas: c.problem_areas.iter().filter_map(|a| ProblemArea::parse(a)).collect(),
@@ -726,12 +727,14 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
     access::require_case_role(&p)?;
     let id = id.0;
     let view = db
-        .tx(move |conn| {
-            let case = store::cases::find_visible(conn, &p, id)?
+        .read(move |conn| {
+            let (case, context) = store::cases::find_visible_in_context(conn, &p, id)?
                 .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
             let purpose = audit::purpose_for(&p, Some(status_of(&case)?));
-            audit::record(conn, &p, Entry::case(Action::Read, purpose, id, case.citizen_id, 200))?;
-            CaseView::load(conn, case)
+            let citizen_id = case.citizen_id;
+            let view = CaseView::load_in(conn, case, context)?;
+            audit::record(conn, &p, Entry::case(Action::Read, purpose, id, citizen_id, 200))?;
+            Ok(view)
         })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
@@ -759,7 +762,7 @@ pub async fn list(
         follow_up_before: q.follow_up_before,
     };
     let page = db
-        .tx(move |conn| {
+        .read(move |conn| {
             let rows = store::cases::list_visible(conn, &p, &filter, after, limit + 1)?;
             let (rows, next_cursor) = paginate(rows, limit, |c| cursor::encode(c.id));
             audit::record(
@@ -800,7 +803,7 @@ pub async fn history(
     let limit = page_limit(q.0.limit)?;
     let after = q.0.cursor.as_deref().map(cursor::decode_seq).transpose()?;
     let page = db
-        .tx(move |conn| {
+        .read(move |conn| {
             let case = store::cases::find_visible(conn, &p, id)?
                 .ok_or_else(|| audit::deny(&p, "case_history", id, audit::purpose_for(&p, None)))?;
             let purpose = audit::purpose_for(&p, Some(status_of(&case)?));

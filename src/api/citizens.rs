@@ -97,7 +97,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Ci
     access::require_case_role(&p)?;
     let id = id.0;
     let citizen = db
-        .tx(move |conn| {
+        .read(move |conn| {
             let Some(status) = store::cases::citizen_visible(conn, &p, id)? else {
                 return Err(audit::deny(&p, "citizen", id, audit::purpose_for(&p, None)));
             };

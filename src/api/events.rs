@@ -61,7 +61,7 @@ pub async fn list(p: Principal, q: Query<FeedQuery>, db: web::Data<Db>) -> Resul
     let limit = page_limit(q.limit)?;
     let after = q.after.as_deref().map(cursor::decode_feed).transpose()?;
     let feed = db
-        .tx(move |conn| {
+        .read(move |conn| {
             let rows = store::events::feed(conn, access::feed_cases(&p), after.unwrap_or((0, 0)), limit)?;
             let next_cursor = match rows.last() {
                 Some(last) => Some(cursor::encode_feed(last.txid, last.id)),

@@ -59,7 +59,7 @@ pub async fn list(
     let limit = page_limit(q.limit)?;
     let after = q.cursor.as_deref().map(cursor::decode_follow_up).transpose()?;
     let page = db
-        .tx(move |conn| {
+        .read(move |conn| {
             let rows = store::cases::follow_ups(conn, &p, q.committee_id, q.due_before, after, limit + 1)?;
             let (rows, next_cursor) =
                 paginate(rows, limit, |c| cursor::encode_follow_up(c.follow_up_on.unwrap_or_default(), c.id));

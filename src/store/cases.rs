@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::auth::Principal;
-use crate::schema::cases;
+use crate::schema::{cases, citizens, committees};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
@@ -106,6 +106,56 @@ pub fn find_visible(conn: &mut PgConnection, p: &Principal, id: Uuid) -> QueryRe
         .select(CaseRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// What a case's view shows of its citizen and committee.
+#[derive(Debug, Clone, Queryable)]
+pub struct CaseContext {
+    pub citizen_name: String,
+    pub citizen_birth_date: NaiveDate,
+    pub committee_name: String,
+}
+
+/// The case with its citizen and committee, if the principal may see it: one statement where
+/// three would do, since it is the most frequent read.
+pub fn find_visible_in_context(
+    conn: &mut PgConnection,
+    p: &Principal,
+    id: Uuid,
+) -> QueryResult<Option<(CaseRow, CaseContext)>> {
+    // The visibility rule is a predicate over `cases` alone, so the citizen and the committee
+    // come from subqueries on the case's row rather than from a join.
+    let citizen = citizens::table.filter(citizens::id.eq(cases::citizen_id));
+    let committee = committees::table.filter(committees::id.eq(cases::committee_id));
+    let found: Option<(CaseRow, ContextColumns)> = cases::table
+        .filter(cases::id.eq(id))
+        .filter(access::visible_cases(p))
+        .select((
+            CaseRow::as_select(),
+            (
+                citizen.select(citizens::name).single_value(),
+                citizen.select(citizens::birth_date).single_value(),
+                committee.select(committees::name).single_value(),
+            ),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.and_then(|(case, (name, birth_date, committee))| {
+        Some((case, CaseContext { citizen_name: name?, citizen_birth_date: birth_date?, committee_name: committee? }))
+    }))
+}
+
+/// The context as subqueries return it: nullable, though the foreign keys make each present.
+type ContextColumns = (Option<String>, Option<NaiveDate>, Option<String>);
+
+/// The citizen and committee of a case.
+pub fn context(conn: &mut PgConnection, id: Uuid) -> QueryResult<CaseContext> {
+    cases::table
+        .inner_join(citizens::table)
+        .inner_join(committees::table)
+        .filter(cases::id.eq(id))
+        .select((citizens::name, citizens::birth_date, committees::name))
+        .first(conn)
 }
 
 /// The case, if the principal may see it, locked for the rest of the transaction so that

@@ -46,6 +46,16 @@ pub fn latest_version(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Opt
         .first(conn)
 }
 
+/// The current plan version's number, kind and adoption time, without its content.
+pub fn latest_adopted(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Option<(i32, String, DateTime<Utc>)>> {
+    plan_versions::table
+        .filter(plan_versions::case_id.eq(case_id))
+        .order(plan_versions::version.desc())
+        .select((plan_versions::version, plan_versions::kind, plan_versions::adopted_at))
+        .first(conn)
+        .optional()
+}
+
 pub fn insert_version(conn: &mut PgConnection, version: &PlanVersion) -> QueryResult<()> {
     diesel::insert_into(plan_versions::table).values(version).execute(conn)?;
     Ok(())
