@@ -1,7 +1,8 @@
 //! The connection pool, the embedded migrations, and the one way to run diesel: on the blocking
 //! thread pool, never on an actix worker thread.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -9,6 +10,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
@@ -56,9 +58,16 @@ pub fn migrate(database_url: &str) -> Result<Vec<String>, String> {
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
 }
 
+/// The pool, and a first-come-first-served queue in front of it.
+///
+/// Requests wait for a connection as futures on the gate, in arrival order, rather than as
+/// blocking threads on the pool: only as many blocking threads run as there are connections,
+/// and no request overtakes one that waited longer, which keeps the tail latency close to the
+/// median under load (see docs/performance.md).
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    gate: Arc<Semaphore>,
 }
 
 impl Db {
@@ -74,7 +83,7 @@ impl Db {
             .connection_customizer(Box::new(SessionLimits))
             .event_handler(Box::new(crate::metrics::PoolEvents))
             .build_unchecked(manager);
-        Db { pool }
+        Db { pool, gate: Arc::new(Semaphore::new(size as usize)) }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -87,8 +96,18 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        let waiting = Instant::now();
+        let permit = match tokio::time::timeout(CHECKOUT_TIMEOUT, self.gate.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                crate::metrics::gate_timed_out(waiting.elapsed());
+                return Err(AppError::ServiceUnavailable("no database connection available".into()));
+            }
+        };
+        crate::metrics::gate_passed(waiting.elapsed());
         let pool = self.pool.clone();
         actix_web::web::block(move || {
+            let _permit = permit;
             let mut conn = pool.get()?;
             f(&mut conn)
         })

@@ -145,6 +145,18 @@ fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+/// A request waited this long in the queue in front of the pool and got its turn.
+pub fn gate_passed(waited: Duration) {
+    global().pool_wait_micros.fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+}
+
+/// A request waited this long in the queue in front of the pool and gave up.
+pub fn gate_timed_out(waited: Duration) {
+    let m = global();
+    m.pool_timeouts.fetch_add(1, Ordering::Relaxed);
+    m.pool_wait_micros.fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+}
+
 /// Counts the pool's checkouts, waits and timeouts.
 #[derive(Debug)]
 pub struct PoolEvents;
