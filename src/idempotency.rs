@@ -89,6 +89,18 @@ struct Stored {
     etag: Option<String>,
 }
 
+/// Forgets the keys older than the retention. A stored answer can carry a citizen's name (the
+/// case view of a referral), which must not be kept beyond its purpose. Every instance's
+/// background worker calls this; two at once are harmless. Returns how many keys it forgot.
+pub fn sweep(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff()))).execute(conn)
+}
+
+/// Keys created before this are forgotten.
+fn cutoff() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::hours(RETENTION_HOURS)
+}
+
 /// Runs `work` once per key: see the module documentation. Call it inside the transaction.
 pub fn once(
     conn: &mut PgConnection,
@@ -107,7 +119,7 @@ pub fn once(
             .filter(mine.0)
             .filter(mine.1)
             .filter(idempotency_keys::key.eq(k))
-            .filter(idempotency_keys::created_at.lt(chrono::Utc::now() - chrono::Duration::hours(RETENTION_HOURS))),
+            .filter(idempotency_keys::created_at.lt(cutoff())),
     )
     .execute(conn)?;
     let taken = diesel::insert_into(idempotency_keys::table)

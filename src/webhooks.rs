@@ -7,11 +7,13 @@
 //! repeated with the same `Helhed-Delivery` id (at least once; receivers deduplicate by it).
 //! A failed delivery is retried with exponential backoff; nothing here ever blocks the request
 //! that caused the event.
+//!
+//! The same worker does the housekeeping: once a minute it forgets expired idempotency keys.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -32,6 +34,8 @@ const BATCH: i64 = 10;
 const LEASE_SECS: i64 = 60;
 /// The longest wait between two attempts.
 const MAX_BACKOFF_SECS: i64 = 300;
+/// How often the worker forgets expired idempotency keys (and when it starts).
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
@@ -106,11 +110,23 @@ fn run(url: &str, interval: Duration, stop: &AtomicBool) {
         }
     };
     let mut conn: Option<PgConnection> = None;
+    let mut swept: Option<Instant> = None;
     while !stop.load(Ordering::SeqCst) {
         if conn.is_none() {
             conn = PgConnection::establish(url).ok();
         }
         if let Some(c) = conn.as_mut() {
+            if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                match crate::idempotency::sweep(c) {
+                    Ok(forgotten) => {
+                        swept = Some(Instant::now());
+                        if forgotten > 0 {
+                            log::info!("housekeeping: forgot {forgotten} expired idempotency keys");
+                        }
+                    }
+                    Err(e) => log::warn!("housekeeping: database error ({e})"),
+                }
+            }
             // Deliver to every due subscription, then wait.
             loop {
                 match deliver_next(c, &client) {

@@ -505,3 +505,40 @@ async fn a_screening_replays_200_with_a_key_and_is_refused_409_without() {
     app.post(&path, &leader, &accept).await.problem(409, "invalid_transition");
     assert_eq!(count_events(app, "case.screened"), 2);
 }
+
+/// A stored answer can carry a citizen's name, so keys are kept for a day only: every instance's
+/// background worker forgets older ones (when it starts, then once a minute), and a forgotten
+/// key may be used afresh.
+#[tokio::test]
+async fn keys_older_than_a_day_are_forgotten() {
+    use diesel::connection::SimpleConnection;
+
+    let world = World::new().await;
+    let app = &world.app;
+    let rita = world.token(REFERRER);
+    let (old_citizen, new_citizen) = (world.citizen(40).await, world.citizen(41).await);
+    post_keyed(app, CASES, &rita, "old-key", &referral(&old_citizen)).await.expect(201);
+    post_keyed(app, CASES, &rita, "new-key", &referral(&new_citizen)).await.expect(201);
+    app.conn()
+        .batch_execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute' WHERE key = 'old-key'",
+        )
+        .unwrap();
+    assert_eq!(count_keys(app), 2);
+
+    // A second instance on the same database: its worker sweeps as it starts.
+    let mut second = TestApp::spawn_on(None, app.db_url.clone()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count_keys(app) > 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    second.stop().await;
+    assert_eq!(count_keys(app), 1, "the expired key is forgotten, the fresh one kept");
+    assert_eq!(app.count("SELECT count(*) FROM idempotency_keys WHERE key = 'new-key'"), 1);
+    assert_eq!(count_cases(app), 2, "forgetting a key undoes nothing");
+
+    // The forgotten key is free again: another body under it is a new request, not a reuse.
+    let third = world.citizen(42).await;
+    post_keyed(app, CASES, &rita, "old-key", &referral(&third)).await.expect(201);
+    assert_eq!(count_cases(app), 3);
+}
