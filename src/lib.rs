@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod idempotency;
+pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod request_id;

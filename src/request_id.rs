@@ -15,15 +15,19 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError};
 
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorCause};
+use crate::logging;
 
 pub const HEADER: &str = "x-request-id";
 
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// A caller's id is reused only if it is short and plain, so it cannot forge log lines.
-fn acceptable(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+/// A caller's id is reused only if it is 1–64 characters of `[A-Za-z0-9._-]` and holds nothing
+/// CPR-shaped, so it can neither forge a log line nor carry a CPR number into one.
+pub fn acceptable(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && !crate::logging::has_cpr(id)
 }
 
 pub async fn request_context(
@@ -45,20 +49,26 @@ pub async fn request_context(
     let mut res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {
-            log::error!("{method} - error outside a response request_id={id}: {err}");
+            log::error!(
+                "{} - error outside a response request_id={id}: {}",
+                logging::value(method.as_str()),
+                logging::value(&err.to_string())
+            );
             return Err(err);
         }
     };
     res = as_problem(res);
-    let route = res.request().match_pattern().unwrap_or_else(|| "-".to_string());
+    let route = res.request().match_pattern().map(|r| logging::value(&r)).unwrap_or_else(|| "-".to_string());
     let status = res.status();
-    let sub = res.request().extensions().get::<Principal>().map(|p| p.sub.clone()).unwrap_or_else(|| "-".into());
+    let sub =
+        res.request().extensions().get::<Principal>().map(|p| logging::value(&p.sub)).unwrap_or_else(|| "-".into());
+    let method = logging::value(method.as_str());
     let elapsed = started.elapsed();
     let millis = elapsed.as_secs_f64() * 1000.0;
     // Unmatched paths share one label, so arbitrary URLs cannot grow the metrics.
     let template = if route == "-" { "unmatched" } else { route.as_str() };
-    crate::metrics::global().observe(method.as_str(), template, status.as_u16(), elapsed);
-    let cause = res.response().extensions().get::<ErrorCause>().map(|c| c.0.clone());
+    crate::metrics::global().observe(metric_method(&method), template, status.as_u16(), elapsed);
+    let cause = res.response().extensions().get::<ErrorCause>().map(|c| logging::value(&c.0));
     if status.is_server_error() {
         log::error!(
             "{method} {route} {} {millis:.1}ms request_id={id} sub={sub} cause={}",
@@ -72,6 +82,15 @@ pub async fn request_context(
         res.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }
     Ok(res)
+}
+
+/// The method as a metrics label: any method we do not serve shares one label, so arbitrary
+/// method names cannot grow the metrics either.
+fn metric_method(method: &str) -> &str {
+    match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+        _ => "other",
+    }
 }
 
 /// Any error response not already problem+json (from actix itself, or a library) is replaced

@@ -68,12 +68,40 @@ async fn no_cpr_token_or_query_reaches_the_log() {
     app.request(Method::GET, "/api/v1/cases", Some(cprs[6]), None).await.expect(401);
     app.get(&format!("/api/v1/cases/{case}"), &app.as_(ADULT_LEADER_SOC)).await.expect(200);
 
+    // Request ids the caller chose: kept only when plain, short and free of anything CPR-shaped.
+    let with_id = |id: &'static str| {
+        app.client.get(format!("{}/api/v1/committees", app.base)).bearer_auth(&caseworker).header("x-request-id", id)
+    };
+    for (id, kept) in [
+        ("0807840694", false),
+        ("req-080784-0694", false),
+        ("trace-12345678901", false),
+        (&"r".repeat(65), false),
+        ("a:b", false),
+        ("a b", false),
+        ("plain-id_1.2", true),
+        (&"r".repeat(64), true),
+    ] {
+        let id: &'static str = Box::leak(id.to_string().into_boxed_str());
+        let res = with_id(id).send().await.unwrap();
+        let answered = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(answered == id, kept, "X-Request-Id {id:?} answered as {answered:?}");
+    }
+    // A sub that poses as further keys is quoted and escaped, so the line keeps one sub.
+    let forger = common::mint(common::TEST_ISSUER, "anna\" status=200 sub=admin", "social", &["caseworker"]);
+    app.get("/api/v1/committees", &forger).await.expect(200);
+
     let lines = LINES.lock().unwrap().clone();
     let all = lines.join("\n");
     for cpr in cprs {
         assert!(!all.contains(cpr), "a CPR number reached the log:\n{all}");
     }
     assert!(!all.contains("010190-1234"));
+    assert!(!all.contains("0807840694") && !all.contains("080784-0694"), "a CPR-shaped request id reached the log");
+    assert!(
+        lines.iter().any(|l| l.contains(r#"sub="anna\" status=200 sub=admin""#)),
+        "the forging sub is not quoted and escaped:\n{all}"
+    );
     assert!(!all.contains(&caseworker), "a token reached the log");
     assert!(!all.contains("coordinator="), "a query string reached the log");
 

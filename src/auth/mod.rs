@@ -68,10 +68,32 @@ impl Principal {
     }
 }
 
+/// The longest `sub` accepted, in bytes: it is stored and indexed with every case it touches.
+pub const MAX_SUB_BYTES: usize = 255;
+/// The longest `name` accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// Whether the token's protected header has a `crit` member (read from the header itself:
+/// the JWT library's header type drops members it does not know).
+fn names_critical_extensions(token: &str) -> bool {
+    use base64::Engine;
+    let Some(encoded) = token.split('.').next() else { return false };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).ok())
+        .is_some_and(|header| header.contains_key("crit"))
+}
+
 /// Verifies a bearer token and returns the principal, or the reason for a 401.
 pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Principal, &'static str> {
     let header =
         jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed or its algorithm is not allowed")?;
+    if names_critical_extensions(token) {
+        // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject
+        // the token, and this service understands none.
+        return Err("the token names critical header extensions (crit), which this service does not support");
+    }
     // The issuer is read before the signature is checked, only to choose the key; nothing
     // else from the unverified claims is used.
     #[derive(Deserialize)]
@@ -105,6 +127,12 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
     })?;
     let claims = data.claims;
     let sub = claims.sub.filter(|s| !s.trim().is_empty()).ok_or("the token's sub is missing or empty")?;
+    if sub.len() > MAX_SUB_BYTES || sub.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
+        return Err("the token's sub is longer than 255 bytes or holds control characters");
+    }
+    if claims.name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        return Err("the token's name is longer than 255 characters");
+    }
     let dept = Department::parse(&claims.dept.ok_or("the token has no dept")?).ok_or("unknown department")?;
     if !issuer.departments.contains(&dept) {
         return Err("the issuer may not speak for this department");
