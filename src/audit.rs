@@ -2,6 +2,8 @@
 //! the caller's transaction so that the entry and the change it records commit together.
 //! The table is append-only in the database (see the foundation migration).
 
+use std::borrow::Cow;
+
 use diesel::prelude::*;
 use diesel::PgConnection;
 use uuid::Uuid;
@@ -49,11 +51,12 @@ impl From<&Principal> for Actor {
     }
 }
 
-/// One access to personal data.
-#[derive(Debug, Clone)]
+/// One access to personal data. Serialisable, so that an idempotent replay can repeat the entry
+/// of the answer it repeats.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub action: Action,
-    pub resource: &'static str,
+    pub resource: Cow<'static, str>,
     pub resource_id: Option<Uuid>,
     pub case_id: Option<Uuid>,
     pub citizen_id: Option<Uuid>,
@@ -70,7 +73,7 @@ impl Entry {
     pub fn case(action: Action, purpose: Purpose, case_id: Uuid, citizen_id: Uuid, status: u16) -> Entry {
         Entry {
             action,
-            resource: "case",
+            resource: "case".into(),
             resource_id: Some(case_id),
             case_id: Some(case_id),
             citizen_id: Some(citizen_id),
@@ -86,7 +89,7 @@ impl Entry {
     pub fn citizen(action: Action, purpose: Purpose, citizen_id: Uuid, status: u16) -> Entry {
         Entry {
             action,
-            resource: "citizen",
+            resource: "citizen".into(),
             resource_id: Some(citizen_id),
             case_id: None,
             citizen_id: Some(citizen_id),
@@ -99,7 +102,7 @@ impl Entry {
     }
 
     pub fn resource(mut self, resource: &'static str, id: Uuid) -> Entry {
-        self.resource = resource;
+        self.resource = resource.into();
         self.resource_id = Some(id);
         self
     }
@@ -115,7 +118,7 @@ fn insert(conn: &mut PgConnection, actor: &Actor, e: &Entry) -> Result<(), AppEr
             audit_log::actor_sub.eq(&actor.sub),
             audit_log::actor_dept.eq(&actor.dept),
             audit_log::action.eq(e.action.as_str()),
-            audit_log::resource.eq(e.resource),
+            audit_log::resource.eq(e.resource.as_ref()),
             audit_log::resource_id.eq(e.resource_id),
             audit_log::case_id.eq(e.case_id),
             audit_log::citizen_id.eq(e.citizen_id),
@@ -162,7 +165,47 @@ pub fn deny(p: &Principal, resource: &'static str, id: Uuid, purpose: Purpose) -
         case_id,
         citizen_id,
         purpose,
+        forbidden: None,
     }))
+}
+
+/// Runs an operation on one case: a 403 from any rule it applies (the caller's role, the
+/// operation's own rule) is still answered 403, and written to the audit log as a denied access
+/// to the case, like a 404. Other outcomes pass unchanged.
+pub fn on_case<T>(
+    p: &Principal,
+    case_id: Uuid,
+    purpose: Purpose,
+    op: impl FnOnce() -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    op().map_err(|e| match e {
+        AppError::Forbidden(reason) => AppError::Denied(Box::new(Denial {
+            actor: Actor::from(p),
+            resource: "case",
+            resource_id: Some(case_id),
+            case_id: Some(case_id),
+            citizen_id: None,
+            purpose,
+            forbidden: Some(reason),
+        })),
+        other => other,
+    })
+}
+
+/// The refusal (403) of a principal's role to read a citizen, as a denial on record.
+pub fn citizen_forbidden(p: &Principal, citizen_id: Uuid) -> impl FnOnce(AppError) -> AppError + '_ {
+    move |e| match e {
+        AppError::Forbidden(reason) => AppError::Denied(Box::new(Denial {
+            actor: Actor::from(p),
+            resource: "citizen",
+            resource_id: Some(citizen_id),
+            case_id: None,
+            citizen_id: Some(citizen_id),
+            purpose: purpose_for(p, None),
+            forbidden: Some(reason),
+        })),
+        other => other,
+    }
 }
 
 /// Records a refused access on its own, after the refused transaction rolled back. A refused
@@ -179,12 +222,12 @@ pub fn record_denial(conn: &mut PgConnection, d: &Denial) -> Result<(), AppError
     };
     let entry = Entry {
         action: Action::Denied,
-        resource: d.resource,
+        resource: d.resource.into(),
         resource_id: d.resource_id,
         case_id: d.case_id,
         citizen_id,
         purpose: d.purpose,
-        status: 404,
+        status: d.status(),
         filters: None,
         case_ids: vec![],
         citizen_ids: vec![],

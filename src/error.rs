@@ -29,8 +29,9 @@ pub struct Problem {
     pub remaining_ore: Option<i64>,
 }
 
-/// A read that the access rules refused: answered 404, and written to the audit log after the
-/// refused transaction rolled back, so that the attempt is on record.
+/// An access the rules refused: answered 404 (the caller does not take part) or 403 (they may
+/// not do this to the case), and written to the audit log after the refused transaction rolled
+/// back, so that the attempt is on record.
 #[derive(Debug, Clone)]
 pub struct Denial {
     pub actor: crate::audit::Actor,
@@ -39,6 +40,18 @@ pub struct Denial {
     pub case_id: Option<uuid::Uuid>,
     pub citizen_id: Option<uuid::Uuid>,
     pub purpose: crate::audit::Purpose,
+    /// For a 403: the rule that refused it. `None`: a 404.
+    pub forbidden: Option<String>,
+}
+
+impl Denial {
+    pub fn status(&self) -> u16 {
+        if self.forbidden.is_some() {
+            403
+        } else {
+            404
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +112,7 @@ impl AppError {
             AppError::MalformedJson(_) => "malformed_json",
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Denied(d) if d.forbidden.is_some() => "forbidden",
             AppError::NotFound | AppError::Denied(_) => "not_found",
             AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
@@ -124,6 +138,7 @@ impl AppError {
             AppError::MalformedJson(_) => "The request body is not valid JSON",
             AppError::Unauthorized(_) => "A valid bearer token is required",
             AppError::Forbidden(_) => "Your role does not allow this operation",
+            AppError::Denied(d) if d.forbidden.is_some() => "Your role does not allow this operation",
             AppError::NotFound | AppError::Denied(_) => "Not found",
             AppError::MethodNotAllowed(_) => "Method not allowed",
             AppError::Conflict(_) => "Conflict with the current state",
@@ -149,6 +164,7 @@ impl AppError {
             AppError::MalformedJson(d) | AppError::Forbidden(d) | AppError::Conflict(d) => d.clone(),
             AppError::InvalidTransition(d) => d.clone(),
             AppError::Unauthorized(why) => (*why).to_string(),
+            AppError::Denied(d) if d.forbidden.is_some() => d.forbidden.clone().unwrap_or_default(),
             AppError::NotFound | AppError::Denied(_) => "no such resource, or you do not take part in it".to_string(),
             AppError::MethodNotAllowed(allow) => format!("this resource allows {allow}"),
             AppError::BudgetExceeded { remaining_ore } => {
@@ -208,6 +224,7 @@ impl ResponseError for AppError {
             AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Denied(d) if d.forbidden.is_some() => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::Denied(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::InvalidTransition(_) | AppError::BudgetExceeded { .. } => {

@@ -173,7 +173,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (actor_iss, actor_sub, key) {
+    idempotency_keys (actor_iss, actor_sub, actor_dept, key) {
         actor_iss -> Text,
         actor_sub -> Text,
         key -> Text,
@@ -182,6 +182,8 @@ diesel::table! {
         body -> Nullable<Jsonb>,
         etag -> Nullable<Text>,
         created_at -> Timestamptz,
+        actor_dept -> Text,
+        audit -> Nullable<Jsonb>,
     }
 }
 

@@ -188,7 +188,7 @@ fn decide(
     .map_err(|e| AppError::Internal(format!("demo decision: {e}")))?;
     let committee = store::committees::find(conn, meeting.committee_id)?.ok_or(AppError::NotFound)?;
     let case = store::cases::find_by_id(conn, case_id)?.ok_or(AppError::NotFound)?;
-    crate::api::meetings::decide_on(
+    let (_, entry) = crate::api::meetings::decide_on(
         conn,
         leader,
         meeting,
@@ -197,7 +197,7 @@ fn decide(
         request,
         crate::config::DEFAULT_MAX_FRAME_ORE,
     )?;
-    Ok(())
+    crate::audit::record(conn, leader, entry)
 }
 
 fn committee(conn: &mut PgConnection, name: &str, track: &str, seats: &[Seat]) -> Result<Uuid, AppError> {

@@ -237,11 +237,11 @@ async fn registering_a_known_citizen_again_is_recorded_as_a_read() {
     let body = json!({"cpr": cpr_for_age(40, 20), "name": "Test Borger"});
     let citizen = send(app, Method::POST, "/api/v1/citizens", &rita, Some(&body), "again-1").await.expect(201).id();
     let again =
-        send(app, Method::POST, "/api/v1/citizens", &app.as_(ADULT_CW_SOC), Some(&body), "again-2").await.expect(200);
+        send(app, Method::POST, "/api/v1/citizens", &app.as_(ADULT_CW_SOC), Some(&body), "again-2").await.expect(201);
     assert_eq!(again.id(), citizen);
     let log = audit(app, &format!("citizen_id={citizen}")).await;
     assert_entry(by_request(items(&log), "again-1"), "create", "citizen", "referral", 201, REFERRER);
-    assert_entry(by_request(items(&log), "again-2"), "read", "citizen", "referral", 200, ADULT_CW_SOC);
+    assert_entry(by_request(items(&log), "again-2"), "read", "citizen", "referral", 201, ADULT_CW_SOC);
 }
 
 #[tokio::test]

@@ -7,7 +7,8 @@ mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::{TestApp, TEST_ISSUER};
+use common::world::{cpr_for_age, referral, World, ADULT_LEADER_SOC, COORDINATOR, NEW_COORDINATOR, OUTSIDER, REFERRER};
+use common::{Response, TestApp, TEST_ISSUER};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -143,4 +144,161 @@ async fn oversized_and_control_character_claims_are_refused() {
     };
     app.get("/api/v1/cases", &hs256_with_header(&header, &edge)).await.expect(200);
     still_ready(&app).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replays across principals, and after access is lost
+
+/// POST with an `Idempotency-Key` and a request id of our choosing.
+async fn keyed(app: &TestApp, path: &str, token: &str, key: &str, body: &Value, request_id: &str) -> Response {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .header("x-request-id", request_id)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    TestApp::read(res).await
+}
+
+fn audit_rows(app: &TestApp, request_id: &str, condition: &str) -> i64 {
+    app.count(&format!("SELECT count(*) FROM audit_log WHERE request_id = '{request_id}' AND {condition}"))
+}
+
+#[tokio::test]
+async fn an_idempotent_replay_never_reaches_another_principal_with_the_same_sub() {
+    let world = World::new().await;
+    let app = &world.app;
+    let case = world.referred(40).await;
+    let screening = format!("/api/v1/cases/{case}/screening");
+    let body = json!({"outcome": "accepted"});
+    // The social leader on the adult committee screens, with a key.
+    let leader = app.as_(ADULT_LEADER_SOC);
+    keyed(app, &screening, &leader, "screen-1", &body, "first-screen").await.expect(200);
+    // The same sub, issued for another department by the same identity provider: another person,
+    // who does not take part in the case.
+    let twin = app.token(ADULT_LEADER_SOC.sub, "school", &["leader"]);
+    app.get(&format!("/api/v1/cases/{case}"), &twin).await.problem(404, "not_found");
+    let res = keyed(app, &screening, &twin, "screen-1", &body, "twin-replay").await;
+    assert_ne!(res.header("idempotent-replayed"), Some("true"), "{}", res.text);
+    res.problem(404, "not_found");
+    let res = keyed(app, &screening, &twin, "screen-1", &body, "twin-replay-2").await.problem(404, "not_found");
+    assert!(!res.text.contains("Test Borger"), "the case view leaked: {}", res.text);
+    // Both attempts are on record as denied.
+    assert_eq!(
+        audit_rows(app, "twin-replay", &format!("action = 'denied' AND case_id = '{case}' AND status = 404")),
+        1
+    );
+    still_ready(app).await;
+}
+
+#[tokio::test]
+async fn a_replay_passes_the_access_rule_again_and_is_audited_like_the_first_answer() {
+    let world = World::new().await;
+    let app = &world.app;
+    let case = world.referred(40).await;
+    let screening = format!("/api/v1/cases/{case}/screening");
+    let body = json!({"outcome": "accepted"});
+    let leader = app.as_(ADULT_LEADER_SOC);
+    let first = keyed(app, &screening, &leader, "screen-a", &body, "screen-first").await.expect(200);
+    // The replay is audited like the first answer: the same entry, marked as a replay.
+    let again = keyed(app, &screening, &leader, "screen-a", &body, "screen-again").await.expect(200);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    let entry = "action = 'update' AND resource = 'case' AND purpose = 'screening' AND status = 200";
+    assert_eq!(audit_rows(app, "screen-first", &format!("{entry} AND case_id = '{case}'")), 1);
+    assert_eq!(
+        audit_rows(
+            app,
+            "screen-again",
+            &format!("{entry} AND case_id = '{case}' AND filters->>'idempotent_replay' = 'true'")
+        ),
+        1,
+        "a replay that carries the case view is audited"
+    );
+}
+
+#[tokio::test]
+async fn a_replay_after_the_caller_lost_access_is_a_recorded_404() {
+    let world = World::new().await;
+    let app = &world.app;
+    let (case, _) = world.active(40).await;
+    let cora = app.as_(COORDINATOR);
+    let notes = format!("/api/v1/cases/{case}/participation");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let body = json!({"on": today, "form": "phone", "citizen_view": "Har det bedre nu."});
+    keyed(app, &notes, &cora, "note-1", &body, "note-first").await.expect(201);
+    // The committee appoints a new coordinator: the old one no longer takes part in the case.
+    let meeting = world.meeting(40).await;
+    world.on_agenda(&meeting, &case, 40).await;
+    let revision = json!({
+        "case_id": case, "kind": "revision", "members_present": World::quorum(40),
+        "citizen_participation": {"took_part": true, "form": "meeting"},
+        "coordinator": {"sub": NEW_COORDINATOR.sub, "name": "Nils", "department": NEW_COORDINATOR.dept}
+    });
+    app.post(&format!("/api/v1/meetings/{meeting}/decisions"), &app.as_(World::leader(40)), &revision)
+        .await
+        .expect(201);
+    app.get(&format!("/api/v1/cases/{case}"), &cora).await.problem(404, "not_found");
+    // The stored answer (the note, the citizen's words) is not replayed to them.
+    let res = keyed(app, &notes, &cora, "note-1", &body, "note-after").await.problem(404, "not_found");
+    assert!(!res.text.contains("Har det bedre"), "{}", res.text);
+    assert_ne!(res.header("idempotent-replayed"), Some("true"));
+    assert_eq!(audit_rows(app, "note-after", &format!("action = 'denied' AND case_id = '{case}' AND status = 404")), 1);
+    still_ready(app).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who is registered: no answer tells
+
+#[tokio::test]
+async fn registering_a_citizen_does_not_tell_whether_they_were_known() {
+    let world = World::new().await;
+    let app = &world.app;
+    // A citizen in the programme, with a case referred by Rita.
+    let known = cpr_for_age(40, 30);
+    let rita = app.as_(REFERRER);
+    let citizen = app.post("/api/v1/citizens", &rita, &json!({"cpr": known, "name": "Karin Kendt"})).await.expect(201);
+    app.post("/api/v1/cases", &rita, &referral(&citizen.id())).await.expect(201);
+
+    // An outsider probes with a known and an unknown CPR number: the same status, the same
+    // fields, the name they sent back, the birth date any CPR number gives.
+    let otto = app.as_(OUTSIDER);
+    let unknown = cpr_for_age(40, 31);
+    let probe = |cpr: &str| json!({"cpr": cpr, "name": "x"});
+    let a = app.post("/api/v1/citizens", &otto, &probe(&known)).await;
+    let b = app.post("/api/v1/citizens", &otto, &probe(&unknown)).await;
+    assert_eq!((a.status.as_u16(), b.status.as_u16()), (201, 201), "{} / {}", a.text, b.text);
+    let keys = |r: &Response| {
+        let mut k: Vec<String> = r.body.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&a), keys(&b));
+    assert_eq!(a.body["name"], "x", "the stored name went to one who sees none of the citizen's cases");
+    assert_eq!(b.body["name"], "x");
+    for (name, header) in [("etag", "etag"), ("location", "location"), ("replayed", "idempotent-replayed")] {
+        assert_eq!(a.header(header).is_some(), b.header(header).is_some(), "{name}");
+    }
+    // Ids are random (UUID v4), so their age says nothing of when a person entered.
+    for r in [&a, &b, &citizen] {
+        let id = uuid::Uuid::parse_str(&r.id()).unwrap();
+        assert_eq!(id.get_version_num(), 4, "{id}");
+    }
+    // The stored name is kept, and shown to those who see the citizen's case.
+    assert_eq!(app.count("SELECT count(*) FROM citizens WHERE name = 'Karin Kendt'"), 1);
+    let again = app.post("/api/v1/citizens", &rita, &probe(&known)).await.expect(201);
+    assert_eq!(again.body["name"], "Karin Kendt");
+    // Every call is a consultation of the citizen on record.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE citizen_id = '{}' AND resource = 'citizen'",
+            citizen.id()
+        )),
+        3
+    );
+    still_ready(app).await;
 }

@@ -38,11 +38,11 @@ async fn no_cpr_token_or_query_reaches_the_log() {
     let caseworker = app.as_(REFERRER);
     let cprs = ["0101901234", "0202851234", "0303752345", "0404654321", "0505553456", "0606454567", "0707354678"];
 
-    // A registration, and the same CPR again (the 200 path).
+    // A registration, and the same CPR again (the path of a known citizen).
     let citizen =
         app.post("/api/v1/citizens", &caseworker, &json!({"cpr": cprs[0], "name": "A"})).await.expect(201).id();
-    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": cprs[0], "name": "A"})).await.expect(200);
-    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": "010190-1234", "name": "A"})).await.expect(200);
+    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": cprs[0], "name": "A"})).await.expect(201);
+    app.post("/api/v1/citizens", &caseworker, &json!({"cpr": "010190-1234", "name": "A"})).await.expect(201);
     // CPRs where they do not belong: the query string, the path, an unknown key, a wrong type,
     // a malformed body, free text, and as a token.
     app.get(&format!("/api/v1/cases?coordinator={}", cprs[1]), &caseworker).await.expect(200);

@@ -128,7 +128,7 @@ pub async fn list(p: Principal, q: Query<AuditQuery>, db: web::Data<Db>) -> Resu
                 &p,
                 Entry {
                     action: Action::Read,
-                    resource: "audit_log",
+                    resource: "audit_log".into(),
                     resource_id: None,
                     case_id: filter.case_id,
                     citizen_id: filter.citizen_id,

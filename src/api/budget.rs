@@ -152,31 +152,33 @@ fn receipt(case: &CaseRow, entry: LedgerEntry) -> Receipt {
     responses((status = 200, body = Budget), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Budget>, AppError> {
-    access::require_case_role(&p)?;
     let id = id.0;
     let budget = db
         .read(move |conn| {
-            let case = store::cases::find_visible(conn, &p, id)?
-                .ok_or_else(|| audit::deny(&p, "budget", id, Purpose::Budget))?;
-            let rows = store::ledger::entries(conn, id)?;
-            audit::record(
-                conn,
-                &p,
-                Entry::case(Action::Read, Purpose::Budget, id, case.citizen_id, 200).resource("budget", id),
-            )?;
-            let reversals: Vec<(Uuid, Uuid)> = rows.iter().filter_map(|e| e.reverses.map(|s| (s, e.id))).collect();
-            let entries = rows
-                .into_iter()
-                .map(|e| {
-                    let reversed_by = reversals.iter().find(|(spend, _)| *spend == e.id).map(|(_, r)| *r);
-                    view(e, reversed_by)
+            audit::on_case(&p, id, Purpose::Budget, || {
+                access::require_case_role(&p)?;
+                let case = store::cases::find_visible(conn, &p, id)?
+                    .ok_or_else(|| audit::deny(&p, "budget", id, Purpose::Budget))?;
+                let rows = store::ledger::entries(conn, id)?;
+                audit::record(
+                    conn,
+                    &p,
+                    Entry::case(Action::Read, Purpose::Budget, id, case.citizen_id, 200).resource("budget", id),
+                )?;
+                let reversals: Vec<(Uuid, Uuid)> = rows.iter().filter_map(|e| e.reverses.map(|s| (s, e.id))).collect();
+                let entries = rows
+                    .into_iter()
+                    .map(|e| {
+                        let reversed_by = reversals.iter().find(|(spend, _)| *spend == e.id).map(|(_, r)| *r);
+                        view(e, reversed_by)
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Budget {
+                    frame_ore: case.frame_ore,
+                    spent_ore: case.spent_ore,
+                    remaining_ore: budget::remaining(case.frame_ore, case.spent_ore),
+                    entries,
                 })
-                .collect::<Result<_, _>>()?;
-            Ok(Budget {
-                frame_ore: case.frame_ore,
-                spent_ore: case.spent_ore,
-                remaining_ore: budget::remaining(case.frame_ore, case.spent_ore),
-                entries,
             })
         })
         .await?;
@@ -200,7 +202,6 @@ pub async fn spend(
     db: web::Data<Db>,
     state: web::Data<crate::State>,
 ) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let digest = *body.digest();
     let (id, s) = (id.0, body.into_inner());
     if let Some(error) = budget::check_amount(s.amount_ore, state.max_frame_ore) {
@@ -212,45 +213,44 @@ pub async fn spend(
     }
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let case = ledger_case(conn, &p, id)?;
-                if let Some(intervention) = s.intervention_id {
-                    let version = store::plans::latest_version(conn, id)?.unwrap_or(0);
-                    let plan = super::plans::load(conn, id, version)?;
-                    if !plan.is_some_and(|plan| plan.interventions.iter().any(|i| i.id == intervention)) {
-                        return Err(AppError::validation(
-                            "intervention_id",
-                            "the case's plan has no such intervention",
-                        ));
+            audit::on_case(&p, id, Purpose::Budget, || {
+                access::require_case_role(&p)?;
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let case = ledger_case(conn, &p, id)?;
+                    if let Some(intervention) = s.intervention_id {
+                        let version = store::plans::latest_version(conn, id)?.unwrap_or(0);
+                        let plan = super::plans::load(conn, id, version)?;
+                        if !plan.is_some_and(|plan| plan.interventions.iter().any(|i| i.id == intervention)) {
+                            return Err(AppError::validation(
+                                "intervention_id",
+                                "the case's plan has no such intervention",
+                            ));
+                        }
                     }
-                }
-                if !budget::fits(case.frame_ore, case.spent_ore, s.amount_ore) {
-                    return Err(AppError::BudgetExceeded {
-                        remaining_ore: budget::remaining(case.frame_ore, case.spent_ore),
-                    });
-                }
-                let entry = store::ledger::append(
-                    conn,
-                    &p,
-                    &NewEntry {
-                        case_id: id,
-                        kind: "spend",
-                        amount_ore: s.amount_ore,
-                        category: s.category.as_str(),
-                        description: &description,
-                        intervention_id: s.intervention_id,
-                        reverses: None,
-                        reason: None,
-                    },
-                )?;
-                events::emit(conn, &p, id, EventType::BudgetSpent, json!({"entry_id": entry.id}))?;
-                audit::record(
-                    conn,
-                    &p,
-                    Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
-                        .resource("ledger_entry", entry.id),
-                )?;
-                Ok(Answer::json(StatusCode::CREATED, &receipt(&case, view(entry, None)?)))
+                    if !budget::fits(case.frame_ore, case.spent_ore, s.amount_ore) {
+                        return Err(AppError::BudgetExceeded {
+                            remaining_ore: budget::remaining(case.frame_ore, case.spent_ore),
+                        });
+                    }
+                    let entry = store::ledger::append(
+                        conn,
+                        &p,
+                        &NewEntry {
+                            case_id: id,
+                            kind: "spend",
+                            amount_ore: s.amount_ore,
+                            category: s.category.as_str(),
+                            description: &description,
+                            intervention_id: s.intervention_id,
+                            reverses: None,
+                            reason: None,
+                        },
+                    )?;
+                    events::emit(conn, &p, id, EventType::BudgetSpent, json!({"entry_id": entry.id}))?;
+                    let record = Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
+                        .resource("ledger_entry", entry.id);
+                    Ok(Answer::disclosing(StatusCode::CREATED, &receipt(&case, view(entry, None)?), record))
+                })
             })
         })
         .await?;
@@ -273,7 +273,6 @@ pub async fn reverse(
     body: Json<ReversalRequest>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let entry_id: Uuid =
         req.match_info().get("entry_id").and_then(|s| Uuid::parse_str(s).ok()).ok_or(AppError::NotFound)?;
     let digest = *body.digest();
@@ -283,43 +282,42 @@ pub async fn reverse(
     }
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let case = ledger_case(conn, &p, id)?;
-                let spend = store::ledger::find(conn, id, entry_id)?.ok_or(AppError::NotFound)?;
-                if spend.kind != "spend" {
-                    return Err(AppError::Conflict("only a spend can be reversed".into()));
-                }
-                if store::ledger::reversal_of(conn, entry_id)?.is_some() {
-                    return Err(AppError::Conflict("this spend is already reversed".into()));
-                }
-                let entry = store::ledger::append(
-                    conn,
-                    &p,
-                    &NewEntry {
-                        case_id: id,
-                        kind: "reversal",
-                        amount_ore: -spend.amount_ore,
-                        category: &spend.category,
-                        description: &spend.description,
-                        intervention_id: spend.intervention_id,
-                        reverses: Some(entry_id),
-                        reason: Some(&reason),
-                    },
-                )?;
-                events::emit(
-                    conn,
-                    &p,
-                    id,
-                    EventType::BudgetReversed,
-                    json!({"entry_id": entry.id, "reverses": entry_id}),
-                )?;
-                audit::record(
-                    conn,
-                    &p,
-                    Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
-                        .resource("ledger_entry", entry.id),
-                )?;
-                Ok(Answer::json(StatusCode::CREATED, &receipt(&case, view(entry, None)?)))
+            audit::on_case(&p, id, Purpose::Budget, || {
+                access::require_case_role(&p)?;
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let case = ledger_case(conn, &p, id)?;
+                    let spend = store::ledger::find(conn, id, entry_id)?.ok_or(AppError::NotFound)?;
+                    if spend.kind != "spend" {
+                        return Err(AppError::Conflict("only a spend can be reversed".into()));
+                    }
+                    if store::ledger::reversal_of(conn, entry_id)?.is_some() {
+                        return Err(AppError::Conflict("this spend is already reversed".into()));
+                    }
+                    let entry = store::ledger::append(
+                        conn,
+                        &p,
+                        &NewEntry {
+                            case_id: id,
+                            kind: "reversal",
+                            amount_ore: -spend.amount_ore,
+                            category: &spend.category,
+                            description: &spend.description,
+                            intervention_id: spend.intervention_id,
+                            reverses: Some(entry_id),
+                            reason: Some(&reason),
+                        },
+                    )?;
+                    events::emit(
+                        conn,
+                        &p,
+                        id,
+                        EventType::BudgetReversed,
+                        json!({"entry_id": entry.id, "reverses": entry_id}),
+                    )?;
+                    let record = Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
+                        .resource("ledger_entry", entry.id);
+                    Ok(Answer::disclosing(StatusCode::CREATED, &receipt(&case, view(entry, None)?), record))
+                })
             })
         })
         .await?;

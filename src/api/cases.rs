@@ -458,9 +458,9 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, view: &CaseView) -> H
     response.insert_header((actix_web::http::header::ETAG, etag(view.version))).json(view)
 }
 
-/// A case view as a storable answer, with its ETag.
-fn answer(status: StatusCode, view: &CaseView) -> Answer {
-    Answer::json(status, view).with_etag(etag(view.version))
+/// A case view as a storable answer, with its ETag and the audit entry that records it.
+fn answer(status: StatusCode, view: &CaseView, entry: Entry) -> Answer {
+    Answer::disclosing(status, view, entry).with_etag(etag(view.version))
 }
 
 fn texts(items: &[String]) -> Vec<String> {
@@ -545,8 +545,8 @@ pub async fn refer(
                     EventType::CaseReferred,
                     json!({"track": track, "committee_id": committee.id}),
                 )?;
-                audit::record(conn, &p, Entry::case(Action::Create, Purpose::Referral, case.id, case.citizen_id, 201))?;
-                CaseView::load(conn, case).map(|v| answer(StatusCode::CREATED, &v))
+                let entry = Entry::case(Action::Create, Purpose::Referral, case.id, case.citizen_id, 201);
+                CaseView::load(conn, case).map(|v| answer(StatusCode::CREATED, &v, entry))
             })
         })
         .await?;
@@ -579,70 +579,72 @@ pub async fn edit(
     body: Json<ReferralPatch>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let (id, patch, headers) = (id.0, body.into_inner(), req.headers().clone());
     let view = db
-        .tx(move |conn| {
-            let case = lock_for_change(conn, &p, id, Purpose::Referral)?;
-            access::require_referral_editor(
-                &p,
-                &Parties { referrer: (&case.referrer_sub, &case.referrer_dept), committee_departments: &[] },
-            )?;
-            check_if_match(&headers, case.version)?;
-            if status_of(&case)? != CaseStatus::Referred {
-                return Err(AppError::InvalidTransition(format!(
-                    "a referral can be edited only while the case is referred; it is {}",
-                    case.status
-                )));
-            }
-            let exclusions = match patch.exclusions {
-                Some(e) => e,
-                None => serde_json::from_value(case.exclusions.clone()).unwrap_or_default(),
-            };
-            let justification = match patch.under_18_justification {
-                Some(j) => trimmed(Some(j)),
-                None => case.under_18_justification.clone(),
-            };
-            // The track was fixed by the age on the day of referral; the exclusions and the
-            // justification are checked again against that age.
-            eligibility::track_for(case.age_at_referral, justification.as_deref(), &exclusions).map_err(
-                |e| match e {
-                    Ineligible::OutsideTargetGroup(rules) => AppError::OutsideTargetGroup(rules),
-                    Ineligible::JustificationMissing => AppError::validation(
-                        "under_18_justification",
-                        "a citizen aged 15–17 needs the written justification",
-                    ),
-                },
-            )?;
-            let fields = ReferralFields {
-                problem_areas: patch
-                    .problem_areas
-                    .map(|a| strings(&dedup(&a), ProblemArea::as_str))
-                    .unwrap_or(case.problem_areas),
-                description: patch.description.map(|d| trimmed(Some(d))).unwrap_or(case.description),
-                involved_departments: patch
-                    .involved_departments
-                    .map(|d| strings(&dedup(&d), Department::as_str))
-                    .unwrap_or(case.involved_departments),
-                involved_caseworkers: match patch.involved_caseworkers {
-                    Some(c) => serde_json::to_value(dedup(&c)).expect("serialisable"),
-                    None => case.involved_caseworkers,
-                },
-                current_interventions: patch
-                    .current_interventions
-                    .map(|t| texts(&t))
-                    .unwrap_or(case.current_interventions),
-                citizen_view: patch.citizen_view.map(|v| trimmed(Some(v))).unwrap_or(case.citizen_view),
-                under_18_justification: justification,
-                exclusions: serde_json::to_value(exclusions).expect("serialisable"),
-            };
-            let case = store::cases::update_referral(conn, id, &fields)?;
-            events::emit(conn, &p, id, EventType::CaseUpdated, json!({"part": "referral"}))?;
-            audit::record(conn, &p, Entry::case(Action::Update, Purpose::Referral, id, case.citizen_id, 200))?;
-            CaseView::load(conn, case)
-        })
+        .tx(move |conn| audit::on_case(&p, id, Purpose::Referral, || edit_referral(conn, &p, id, patch, &headers)))
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
+}
+
+fn edit_referral(
+    conn: &mut diesel::PgConnection,
+    p: &Principal,
+    id: Uuid,
+    patch: ReferralPatch,
+    headers: &actix_web::http::header::HeaderMap,
+) -> Result<CaseView, AppError> {
+    access::require_case_role(p)?;
+    let case = lock_for_change(conn, p, id, Purpose::Referral)?;
+    access::require_referral_editor(
+        p,
+        &Parties { referrer: (&case.referrer_sub, &case.referrer_dept), committee_departments: &[] },
+    )?;
+    check_if_match(headers, case.version)?;
+    if status_of(&case)? != CaseStatus::Referred {
+        return Err(AppError::InvalidTransition(format!(
+            "a referral can be edited only while the case is referred; it is {}",
+            case.status
+        )));
+    }
+    let exclusions = match patch.exclusions {
+        Some(e) => e,
+        None => serde_json::from_value(case.exclusions.clone()).unwrap_or_default(),
+    };
+    let justification = match patch.under_18_justification {
+        Some(j) => trimmed(Some(j)),
+        None => case.under_18_justification.clone(),
+    };
+    // The track was fixed by the age on the day of referral; the exclusions and the
+    // justification are checked again against that age.
+    eligibility::track_for(case.age_at_referral, justification.as_deref(), &exclusions).map_err(|e| match e {
+        Ineligible::OutsideTargetGroup(rules) => AppError::OutsideTargetGroup(rules),
+        Ineligible::JustificationMissing => {
+            AppError::validation("under_18_justification", "a citizen aged 15–17 needs the written justification")
+        }
+    })?;
+    let fields = ReferralFields {
+        problem_areas: patch
+            .problem_areas
+            .map(|a| strings(&dedup(&a), ProblemArea::as_str))
+            .unwrap_or(case.problem_areas),
+        description: patch.description.map(|d| trimmed(Some(d))).unwrap_or(case.description),
+        involved_departments: patch
+            .involved_departments
+            .map(|d| strings(&dedup(&d), Department::as_str))
+            .unwrap_or(case.involved_departments),
+        involved_caseworkers: match patch.involved_caseworkers {
+            Some(c) => serde_json::to_value(dedup(&c)).expect("serialisable"),
+            None => case.involved_caseworkers,
+        },
+        current_interventions: patch.current_interventions.map(|t| texts(&t)).unwrap_or(case.current_interventions),
+        citizen_view: patch.citizen_view.map(|v| trimmed(Some(v))).unwrap_or(case.citizen_view),
+        under_18_justification: justification,
+        exclusions: serde_json::to_value(exclusions).expect("serialisable"),
+    };
+    let case = store::cases::update_referral(conn, id, &fields)?;
+    events::emit(conn, p, id, EventType::CaseUpdated, json!({"part": "referral"}))?;
+    audit::record(conn, p, Entry::case(Action::Update, Purpose::Referral, id, case.citizen_id, 200))?;
+    CaseView::load(conn, case)
 }
 
 /// Screen a referral: a leader whose department is on the committee of the case's track
@@ -664,55 +666,64 @@ pub async fn screen(
     body: Json<ScreeningRequest>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let digest = *body.digest();
     let (id, s, headers) = (id.0, body.into_inner(), req.headers().clone());
     referral::check_screening(s.outcome, s.reason).map_err(|e| AppError::Validation(vec![e]))?;
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let case = lock_for_change(conn, &p, id, Purpose::Screening)?;
-                check_if_match(&headers, case.version)?;
-                let committee = store::committees::find(conn, case.committee_id)?.ok_or(AppError::NotFound)?;
-                let committee_departments = departments(&committee.departments);
-                access::require_screener(
-                    &p,
-                    &Parties {
-                        referrer: (&case.referrer_sub, &case.referrer_dept),
-                        committee_departments: &committee_departments,
-                    },
-                )?;
-                let to = match s.outcome {
-                    ScreeningOutcome::Accepted => CaseStatus::AwaitingCommittee,
-                    ScreeningOutcome::Declined => CaseStatus::Declined,
-                };
-                status::check_move(status_of(&case)?, to).map_err(AppError::InvalidTransition)?;
-                let problem_areas: Vec<_> = case.problem_areas.iter().filter_map(|a| ProblemArea::parse(a)).collect();
-                let involved = departments(&case.involved_departments);
-                let missing = referral::missing_for_screening(&ReferralContent {
-                    problem_areas: &problem_areas,
-                    description: case.description.as_deref(),
-                    involved_departments: &involved,
-                    citizen_view: case.citizen_view.as_deref(),
-                });
-                if !missing.is_empty() {
-                    return Err(AppError::ReferralIncomplete(missing));
-                }
-                let note = trimmed(s.note);
-                let case = store::cases::apply_screening(
-                    conn,
-                    &p,
-                    id,
-                    &store::cases::Screening {
-                        status: to.as_str(),
-                        outcome: s.outcome.as_str(),
-                        reason: s.reason.map(DeclineReason::as_str),
-                        note: note.as_deref(),
-                    },
-                )?;
-                events::emit(conn, &p, id, EventType::CaseScreened, json!({"outcome": s.outcome, "reason": s.reason}))?;
-                audit::record(conn, &p, Entry::case(Action::Update, Purpose::Screening, id, case.citizen_id, 200))?;
-                CaseView::load(conn, case).map(|v| answer(StatusCode::OK, &v))
+            audit::on_case(&p, id, Purpose::Screening, || {
+                access::require_case_role(&p)?;
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let case = lock_for_change(conn, &p, id, Purpose::Screening)?;
+                    check_if_match(&headers, case.version)?;
+                    let committee = store::committees::find(conn, case.committee_id)?.ok_or(AppError::NotFound)?;
+                    let committee_departments = departments(&committee.departments);
+                    access::require_screener(
+                        &p,
+                        &Parties {
+                            referrer: (&case.referrer_sub, &case.referrer_dept),
+                            committee_departments: &committee_departments,
+                        },
+                    )?;
+                    let to = match s.outcome {
+                        ScreeningOutcome::Accepted => CaseStatus::AwaitingCommittee,
+                        ScreeningOutcome::Declined => CaseStatus::Declined,
+                    };
+                    status::check_move(status_of(&case)?, to).map_err(AppError::InvalidTransition)?;
+                    let problem_areas: Vec<_> =
+                        case.problem_areas.iter().filter_map(|a| ProblemArea::parse(a)).collect();
+                    let involved = departments(&case.involved_departments);
+                    let missing = referral::missing_for_screening(&ReferralContent {
+                        problem_areas: &problem_areas,
+                        description: case.description.as_deref(),
+                        involved_departments: &involved,
+                        citizen_view: case.citizen_view.as_deref(),
+                    });
+                    if !missing.is_empty() {
+                        return Err(AppError::ReferralIncomplete(missing));
+                    }
+                    let note = trimmed(s.note);
+                    let case = store::cases::apply_screening(
+                        conn,
+                        &p,
+                        id,
+                        &store::cases::Screening {
+                            status: to.as_str(),
+                            outcome: s.outcome.as_str(),
+                            reason: s.reason.map(DeclineReason::as_str),
+                            note: note.as_deref(),
+                        },
+                    )?;
+                    events::emit(
+                        conn,
+                        &p,
+                        id,
+                        EventType::CaseScreened,
+                        json!({"outcome": s.outcome, "reason": s.reason}),
+                    )?;
+                    let entry = Entry::case(Action::Update, Purpose::Screening, id, case.citizen_id, 200);
+                    CaseView::load(conn, case).map(|v| answer(StatusCode::OK, &v, entry))
+                })
             })
         })
         .await?;
@@ -724,17 +735,19 @@ pub async fn screen(
     responses((status = 200, body = CaseView, headers(("ETag" = String))), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let id = id.0;
     let view = db
         .read(move |conn| {
-            let (case, context) = store::cases::find_visible_in_context(conn, &p, id)?
-                .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
-            let purpose = audit::purpose_for(&p, Some(status_of(&case)?));
-            let citizen_id = case.citizen_id;
-            let view = CaseView::load_in(conn, case, context)?;
-            audit::record(conn, &p, Entry::case(Action::Read, purpose, id, citizen_id, 200))?;
-            Ok(view)
+            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+                access::require_case_role(&p)?;
+                let (case, context) = store::cases::find_visible_in_context(conn, &p, id)?
+                    .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
+                let purpose = audit::purpose_for(&p, Some(status_of(&case)?));
+                let citizen_id = case.citizen_id;
+                let view = CaseView::load_in(conn, case, context)?;
+                audit::record(conn, &p, Entry::case(Action::Read, purpose, id, citizen_id, 200))?;
+                Ok(view)
+            })
         })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
@@ -770,7 +783,7 @@ pub async fn list(
                 &p,
                 Entry {
                     action: Action::Read,
-                    resource: "case_list",
+                    resource: "case_list".into(),
                     resource_id: None,
                     case_id: None,
                     citizen_id: None,
@@ -798,33 +811,35 @@ pub async fn history(
     q: Query<PageQuery>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Page<HistoryEvent>>, AppError> {
-    access::require_case_role(&p)?;
     let id = id.0;
     let limit = page_limit(q.0.limit)?;
     let after = q.0.cursor.as_deref().map(cursor::decode_seq).transpose()?;
     let page = db
         .read(move |conn| {
-            let case = store::cases::find_visible(conn, &p, id)?
-                .ok_or_else(|| audit::deny(&p, "case_history", id, audit::purpose_for(&p, None)))?;
-            let purpose = audit::purpose_for(&p, Some(status_of(&case)?));
-            let rows = events::history(conn, id, after, limit + 1)?;
-            let (rows, next_cursor) = paginate(rows, limit, |e| cursor::encode_seq(e.id));
-            audit::record(
-                conn,
-                &p,
-                Entry::case(Action::Read, purpose, id, case.citizen_id, 200).resource("case_history", id),
-            )?;
-            let items = rows
-                .into_iter()
-                .map(|e| HistoryEvent {
-                    id: e.id,
-                    type_: e.type_,
-                    at: e.at,
-                    actor: HistoryActor { iss: e.actor_iss, sub: e.actor_sub, department: e.actor_dept },
-                    detail: e.detail,
-                })
-                .collect();
-            Ok(Page { items, next_cursor })
+            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+                access::require_case_role(&p)?;
+                let case = store::cases::find_visible(conn, &p, id)?
+                    .ok_or_else(|| audit::deny(&p, "case_history", id, audit::purpose_for(&p, None)))?;
+                let purpose = audit::purpose_for(&p, Some(status_of(&case)?));
+                let rows = events::history(conn, id, after, limit + 1)?;
+                let (rows, next_cursor) = paginate(rows, limit, |e| cursor::encode_seq(e.id));
+                audit::record(
+                    conn,
+                    &p,
+                    Entry::case(Action::Read, purpose, id, case.citizen_id, 200).resource("case_history", id),
+                )?;
+                let items = rows
+                    .into_iter()
+                    .map(|e| HistoryEvent {
+                        id: e.id,
+                        type_: e.type_,
+                        at: e.at,
+                        actor: HistoryActor { iss: e.actor_iss, sub: e.actor_sub, department: e.actor_dept },
+                        detail: e.detail,
+                    })
+                    .collect();
+                Ok(Page { items, next_cursor })
+            })
         })
         .await?;
     Ok(web::Json(page))
@@ -844,7 +859,6 @@ pub async fn participation(
     body: Json<ParticipationRequest>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let digest = *body.digest();
     let (id, note) = (id.0, body.into_inner());
     if note.on > Utc::now().date_naive() {
@@ -852,34 +866,39 @@ pub async fn participation(
     }
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;
-                access::require_coordinator(&p, case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref())?;
-                if status_of(&case)? != CaseStatus::Active {
-                    return Err(AppError::InvalidTransition(format!(
-                        "a {} case takes no participation notes",
-                        case.status
-                    )));
-                }
-                let view_text = trimmed(note.citizen_view);
-                let n =
-                    store::plans::add_participation(conn, &p, id, note.on, note.form.as_str(), view_text.as_deref())?;
-                events::emit(
-                    conn,
-                    &p,
-                    id,
-                    EventType::CaseUpdated,
-                    json!({"part": "participation", "form": note.form}),
-                )?;
-                audit::record(
-                    conn,
-                    &p,
-                    Entry::case(Action::Create, Purpose::Coordination, id, case.citizen_id, 201)
-                        .resource("participation_note", n.id),
-                )?;
-                let note = ParticipationNoteView::from_row(n)
-                    .ok_or_else(|| AppError::Internal("stored participation note unreadable".into()))?;
-                Ok(Answer::json(StatusCode::CREATED, &note))
+            audit::on_case(&p, id, Purpose::Coordination, || {
+                access::require_case_role(&p)?;
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;
+                    access::require_coordinator(&p, case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref())?;
+                    if status_of(&case)? != CaseStatus::Active {
+                        return Err(AppError::InvalidTransition(format!(
+                            "a {} case takes no participation notes",
+                            case.status
+                        )));
+                    }
+                    let view_text = trimmed(note.citizen_view);
+                    let n = store::plans::add_participation(
+                        conn,
+                        &p,
+                        id,
+                        note.on,
+                        note.form.as_str(),
+                        view_text.as_deref(),
+                    )?;
+                    events::emit(
+                        conn,
+                        &p,
+                        id,
+                        EventType::CaseUpdated,
+                        json!({"part": "participation", "form": note.form}),
+                    )?;
+                    let entry = Entry::case(Action::Create, Purpose::Coordination, id, case.citizen_id, 201)
+                        .resource("participation_note", n.id);
+                    let note = ParticipationNoteView::from_row(n)
+                        .ok_or_else(|| AppError::Internal("stored participation note unreadable".into()))?;
+                    Ok(Answer::disclosing(StatusCode::CREATED, &note, entry))
+                })
             })
         })
         .await?;
@@ -903,35 +922,37 @@ pub async fn close(
     body: Json<ClosureRequest>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let digest = *body.digest();
     let (id, closure, headers) = (id.0, body.into_inner(), req.headers().clone());
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;
-                let seat = store::committees::seat(conn, case.committee_id, &p.sub, p.dept.as_str())?;
-                let seat = seat.and_then(|m| MemberRole::parse(&m.role));
-                let coordinator =
-                    access::is_coordinator(&p, case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref());
-                if !coordinator && !access::is_leader_member(&p, seat.as_ref()) {
-                    return Err(AppError::Forbidden(
-                        "a case is closed by its coordinator or a leader member of its committee".into(),
-                    ));
-                }
-                check_if_match(&headers, case.version)?;
-                status::check_move(status_of(&case)?, CaseStatus::Closed).map_err(AppError::InvalidTransition)?;
-                let note = trimmed(closure.note);
-                let effects = store::cases::DecisionEffects {
-                    status: Some(CaseStatus::Closed.as_str().to_string()),
-                    closed_at: Some(Utc::now()),
-                    closure_reason: Some(closure.reason.as_str().to_string()),
-                    ..Default::default()
-                };
-                let case = store::cases::apply(conn, id, &effects)?;
-                events::emit(conn, &p, id, EventType::CaseClosed, json!({"reason": closure.reason, "note": note}))?;
-                audit::record(conn, &p, Entry::case(Action::Update, Purpose::Coordination, id, case.citizen_id, 200))?;
-                CaseView::load(conn, case).map(|v| answer(StatusCode::OK, &v))
+            audit::on_case(&p, id, Purpose::Coordination, || {
+                access::require_case_role(&p)?;
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;
+                    let seat = store::committees::seat(conn, case.committee_id, &p.sub, p.dept.as_str())?;
+                    let seat = seat.and_then(|m| MemberRole::parse(&m.role));
+                    let coordinator =
+                        access::is_coordinator(&p, case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref());
+                    if !coordinator && !access::is_leader_member(&p, seat.as_ref()) {
+                        return Err(AppError::Forbidden(
+                            "a case is closed by its coordinator or a leader member of its committee".into(),
+                        ));
+                    }
+                    check_if_match(&headers, case.version)?;
+                    status::check_move(status_of(&case)?, CaseStatus::Closed).map_err(AppError::InvalidTransition)?;
+                    let note = trimmed(closure.note);
+                    let effects = store::cases::DecisionEffects {
+                        status: Some(CaseStatus::Closed.as_str().to_string()),
+                        closed_at: Some(Utc::now()),
+                        closure_reason: Some(closure.reason.as_str().to_string()),
+                        ..Default::default()
+                    };
+                    let case = store::cases::apply(conn, id, &effects)?;
+                    events::emit(conn, &p, id, EventType::CaseClosed, json!({"reason": closure.reason, "note": note}))?;
+                    let entry = Entry::case(Action::Update, Purpose::Coordination, id, case.citizen_id, 200);
+                    CaseView::load(conn, case).map(|v| answer(StatusCode::OK, &v, entry))
+                })
             })
         })
         .await?;

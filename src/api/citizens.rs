@@ -52,12 +52,14 @@ impl From<store::citizens::Citizen> for CitizenView {
     }
 }
 
-/// Register a citizen, or find the one registered with this CPR number.
+/// Register a citizen, or find the one registered with this CPR number. The answer is the same
+/// whether the citizen was known or not — that a person is in this programme is itself
+/// sensitive: always 201, and the stored name only for a caller who sees one of the citizen's
+/// cases (otherwise the name the caller sent). The stored name is never overwritten here.
 #[utoipa::path(post, operation_id = "citizens_register", path = "/api/v1/citizens", tag = "citizens", request_body = CitizenRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses(
-        (status = 201, description = "Registered now", body = CitizenView),
-        (status = 200, description = "Already registered", body = CitizenView),
+        (status = 201, description = "The citizen, registered now or before (the answer does not say which)", body = CitizenView),
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn register(
@@ -76,12 +78,19 @@ pub async fn register(
     }
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
+            // Computed afresh on a replay too: what the caller may see of the citizen is decided now.
+            idempotency::recomputed(conn, &p, &key, &digest, |conn| {
                 let (citizen, created) = store::citizens::register(conn, cpr.digits(), &name, cpr.birth_date())?;
-                let (action, status) =
-                    if created { (Action::Create, StatusCode::CREATED) } else { (Action::Read, StatusCode::OK) };
-                audit::record(conn, &p, Entry::citizen(action, Purpose::Referral, citizen.id, status.as_u16()))?;
-                Ok(Answer::json(status, &CitizenView::from(citizen)))
+                let sees_a_case = store::cases::citizen_visible(conn, &p, citizen.id)?.is_some();
+                let action = if created { Action::Create } else { Action::Read };
+                audit::record(conn, &p, Entry::citizen(action, Purpose::Referral, citizen.id, 201))?;
+                let view = CitizenView {
+                    id: citizen.id,
+                    name: if sees_a_case { citizen.name } else { name },
+                    birth_date: citizen.birth_date,
+                    cpr: citizen.cpr,
+                };
+                Ok(Answer::json(StatusCode::CREATED, &view))
             })
         })
         .await?;
@@ -94,10 +103,10 @@ pub async fn register(
     responses((status = 200, body = CitizenView), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<CitizenView>, AppError> {
-    access::require_case_role(&p)?;
     let id = id.0;
     let citizen = db
         .read(move |conn| {
+            access::require_case_role(&p).map_err(audit::citizen_forbidden(&p, id))?;
             let Some(status) = store::cases::citizen_visible(conn, &p, id)? else {
                 return Err(audit::deny(&p, "citizen", id, audit::purpose_for(&p, None)));
             };

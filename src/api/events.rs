@@ -75,7 +75,7 @@ pub async fn list(p: Principal, q: Query<FeedQuery>, db: web::Data<Db>) -> Resul
                 &p,
                 Entry {
                     action: Action::Read,
-                    resource: "events",
+                    resource: "events".into(),
                     resource_id: None,
                     case_id: None,
                     citizen_id: None,

@@ -68,7 +68,7 @@ pub async fn list(
                 &p,
                 Entry {
                     action: Action::Read,
-                    resource: "follow_ups",
+                    resource: "follow_ups".into(),
                     resource_id: None,
                     case_id: None,
                     citizen_id: None,

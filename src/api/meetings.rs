@@ -345,7 +345,7 @@ fn record_list_read(
         p,
         Entry {
             action: Action::Read,
-            resource,
+            resource: resource.into(),
             resource_id: Some(id),
             case_id: None,
             citizen_id: None,
@@ -420,64 +420,62 @@ pub async fn add_to_agenda(
     let (meeting_id, body) = (id.0, body.into_inner());
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let meeting = store::meetings::lock(conn, meeting_id)?.ok_or(AppError::NotFound)?;
-                let seat = seat_of(conn, &p, meeting.committee_id)?;
-                access::require_meeting_organiser(&p, seat.as_ref())?;
-                let case = store::cases::lock_visible(conn, &p, body.case_id)?
-                    .ok_or_else(|| audit::deny(&p, "case", body.case_id, Purpose::Committee))?;
-                if case.committee_id != meeting.committee_id {
-                    return Err(AppError::validation("case_id", "the case belongs to another committee's track"));
-                }
-                let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Closed);
-                if !matches!(status, CaseStatus::AwaitingCommittee | CaseStatus::Active) {
-                    return Err(AppError::InvalidTransition(format!(
-                        "only awaiting_committee or active cases go on an agenda; this one is {status}"
-                    )));
-                }
-                if store::meetings::on_agenda(conn, meeting_id, case.id)? {
-                    return Err(AppError::Conflict("the case is already on this meeting's agenda".into()));
-                }
-                let presenters = dedup(&body.presenting_caseworkers);
-                let stored: Vec<Presenter> = presenters
-                    .iter()
-                    .map(|c| Presenter { sub: &c.sub, name: &c.name, department: c.department.as_str() })
-                    .collect();
-                let item = store::meetings::add_to_agenda(
-                    conn,
-                    &p,
-                    meeting_id,
-                    case.id,
-                    &stored,
-                    &serde_json::to_value(&presenters).expect("serialisable"),
-                )?;
-                events::emit(
-                    conn,
-                    &p,
-                    case.id,
-                    EventType::CaseUpdated,
-                    json!({"part": "agenda", "meeting_id": meeting_id}),
-                )?;
-                audit::record(
-                    conn,
-                    &p,
-                    Entry::case(Action::Update, Purpose::Committee, case.id, case.citizen_id, 201),
-                )?;
-                let citizen = store::citizens::find(conn, case.citizen_id)?.ok_or(AppError::NotFound)?;
-                let view = AgendaItemView {
-                    id: item.id,
-                    position: item.position,
-                    case: AgendaCase {
-                        id: case.id,
-                        status,
-                        track: Track::parse(&case.track).unwrap_or(Track::Adult),
-                        citizen: NamedCitizen { id: citizen.id, name: citizen.name },
-                        follow_up_on: case.follow_up_on,
-                    },
-                    presenting_caseworkers: presenters,
-                    added_at: item.added_at,
-                };
-                Ok(Answer::json(StatusCode::CREATED, &view))
+            audit::on_case(&p, body.case_id, Purpose::Committee, || {
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let meeting = store::meetings::lock(conn, meeting_id)?.ok_or(AppError::NotFound)?;
+                    let seat = seat_of(conn, &p, meeting.committee_id)?;
+                    access::require_meeting_organiser(&p, seat.as_ref())?;
+                    let case = store::cases::lock_visible(conn, &p, body.case_id)?
+                        .ok_or_else(|| audit::deny(&p, "case", body.case_id, Purpose::Committee))?;
+                    if case.committee_id != meeting.committee_id {
+                        return Err(AppError::validation("case_id", "the case belongs to another committee's track"));
+                    }
+                    let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Closed);
+                    if !matches!(status, CaseStatus::AwaitingCommittee | CaseStatus::Active) {
+                        return Err(AppError::InvalidTransition(format!(
+                            "only awaiting_committee or active cases go on an agenda; this one is {status}"
+                        )));
+                    }
+                    if store::meetings::on_agenda(conn, meeting_id, case.id)? {
+                        return Err(AppError::Conflict("the case is already on this meeting's agenda".into()));
+                    }
+                    let presenters = dedup(&body.presenting_caseworkers);
+                    let stored: Vec<Presenter> = presenters
+                        .iter()
+                        .map(|c| Presenter { sub: &c.sub, name: &c.name, department: c.department.as_str() })
+                        .collect();
+                    let item = store::meetings::add_to_agenda(
+                        conn,
+                        &p,
+                        meeting_id,
+                        case.id,
+                        &stored,
+                        &serde_json::to_value(&presenters).expect("serialisable"),
+                    )?;
+                    events::emit(
+                        conn,
+                        &p,
+                        case.id,
+                        EventType::CaseUpdated,
+                        json!({"part": "agenda", "meeting_id": meeting_id}),
+                    )?;
+                    let entry = Entry::case(Action::Update, Purpose::Committee, case.id, case.citizen_id, 201);
+                    let citizen = store::citizens::find(conn, case.citizen_id)?.ok_or(AppError::NotFound)?;
+                    let view = AgendaItemView {
+                        id: item.id,
+                        position: item.position,
+                        case: AgendaCase {
+                            id: case.id,
+                            status,
+                            track: Track::parse(&case.track).unwrap_or(Track::Adult),
+                            citizen: NamedCitizen { id: citizen.id, name: citizen.name },
+                            follow_up_on: case.follow_up_on,
+                        },
+                        presenting_caseworkers: presenters,
+                        added_at: item.added_at,
+                    };
+                    Ok(Answer::disclosing(StatusCode::CREATED, &view, entry))
+                })
             })
         })
         .await?;
@@ -550,26 +548,28 @@ pub async fn decide(
     let max_frame_ore = state.max_frame_ore;
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let meeting = store::meetings::find(conn, meeting_id)?.ok_or(AppError::NotFound)?;
-                let committee = store::committees::find(conn, meeting.committee_id)?.ok_or(AppError::NotFound)?;
-                let seat = seat_of(conn, &p, committee.id)?;
-                access::require_leader_member(&p, seat.as_ref(), "recording a decision")?;
-                let case = store::cases::lock_visible(conn, &p, d.case_id)?
-                    .ok_or_else(|| audit::deny(&p, "case", d.case_id, Purpose::Committee))?;
-                if !store::meetings::on_agenda(conn, meeting_id, case.id)? {
-                    return Err(AppError::NotOnAgenda);
-                }
-                let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Closed);
-                if status != d.kind.applies_to() {
-                    return Err(AppError::InvalidTransition(format!(
-                        "a {} decision needs a {} case; this one is {status}",
-                        d.kind,
-                        d.kind.applies_to()
-                    )));
-                }
-                let view = decide_on(conn, &p, &meeting, &committee, &case, d, max_frame_ore)?;
-                Ok(Answer::json(StatusCode::CREATED, &view))
+            audit::on_case(&p, d.case_id, Purpose::Committee, || {
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let meeting = store::meetings::find(conn, meeting_id)?.ok_or(AppError::NotFound)?;
+                    let committee = store::committees::find(conn, meeting.committee_id)?.ok_or(AppError::NotFound)?;
+                    let seat = seat_of(conn, &p, committee.id)?;
+                    access::require_leader_member(&p, seat.as_ref(), "recording a decision")?;
+                    let case = store::cases::lock_visible(conn, &p, d.case_id)?
+                        .ok_or_else(|| audit::deny(&p, "case", d.case_id, Purpose::Committee))?;
+                    if !store::meetings::on_agenda(conn, meeting_id, case.id)? {
+                        return Err(AppError::NotOnAgenda);
+                    }
+                    let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Closed);
+                    if status != d.kind.applies_to() {
+                        return Err(AppError::InvalidTransition(format!(
+                            "a {} decision needs a {} case; this one is {status}",
+                            d.kind,
+                            d.kind.applies_to()
+                        )));
+                    }
+                    let (view, entry) = decide_on(conn, &p, &meeting, &committee, &case, d, max_frame_ore)?;
+                    Ok(Answer::disclosing(StatusCode::CREATED, &view, entry))
+                })
             })
         })
         .await?;
@@ -585,7 +585,7 @@ pub(crate) fn decide_on(
     case: &CaseRow,
     d: DecisionRequest,
     max_frame_ore: i64,
-) -> Result<DecisionView, AppError> {
+) -> Result<(DecisionView, Entry), AppError> {
     let members = store::committees::members(conn, &[committee.id])?;
     let fixed: Vec<FixedMember> = members
         .iter()
@@ -720,13 +720,9 @@ pub(crate) fn decide_on(
             json!({"reason": d.closure_reason, "decision_id": decision_id}),
         )?;
     }
-    audit::record(
-        conn,
-        p,
-        Entry::case(Action::Create, Purpose::Committee, case.id, case.citizen_id, 201)
-            .resource("decision", decision_id),
-    )?;
-    Ok(decision_view(row))
+    let entry = Entry::case(Action::Create, Purpose::Committee, case.id, case.citizen_id, 201)
+        .resource("decision", decision_id);
+    Ok((decision_view(row), entry))
 }
 
 /// Two initial decisions racing for one case meet the database's one-initial index.

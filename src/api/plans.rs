@@ -341,13 +341,15 @@ fn read_case(conn: &mut PgConnection, p: &Principal, id: Uuid, resource: &'stati
     responses((status = 200, body = PlanView), (status = 404, description = "No such case, or no plan adopted yet", body = Problem)),
     security(("bearer" = [])))]
 pub async fn current(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<PlanView>, AppError> {
-    access::require_case_role(&p)?;
     let id = id.0;
     let plan = db
         .tx(move |conn| {
-            read_case(conn, &p, id, "plan")?;
-            let latest = store::plans::latest_version(conn, id)?.ok_or_else(no_plan)?;
-            load(conn, id, latest)?.ok_or_else(no_plan)
+            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+                access::require_case_role(&p)?;
+                read_case(conn, &p, id, "plan")?;
+                let latest = store::plans::latest_version(conn, id)?.ok_or_else(no_plan)?;
+                load(conn, id, latest)?.ok_or_else(no_plan)
+            })
         })
         .await?;
     Ok(web::Json(plan))
@@ -358,16 +360,18 @@ pub async fn current(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Jso
     responses((status = 200, body = Vec<PlanView>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn versions(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Vec<PlanView>>, AppError> {
-    access::require_case_role(&p)?;
     let id = id.0;
     let plans = db
         .tx(move |conn| {
-            read_case(conn, &p, id, "plan")?;
-            let mut plans = Vec::new();
-            for v in store::plans::versions(conn, id)? {
-                plans.extend(load(conn, id, v.version)?);
-            }
-            Ok(plans)
+            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+                access::require_case_role(&p)?;
+                read_case(conn, &p, id, "plan")?;
+                let mut plans = Vec::new();
+                for v in store::plans::versions(conn, id)? {
+                    plans.extend(load(conn, id, v.version)?);
+                }
+                Ok(plans)
+            })
         })
         .await?;
     Ok(web::Json(plans))
@@ -384,13 +388,15 @@ pub async fn version(
     req: actix_web::HttpRequest,
     db: web::Data<Db>,
 ) -> Result<web::Json<PlanView>, AppError> {
-    access::require_case_role(&p)?;
     let id = id.0;
     let n: i32 = req.match_info().get("n").and_then(|n| n.parse().ok()).ok_or(AppError::NotFound)?;
     let plan = db
         .tx(move |conn| {
-            read_case(conn, &p, id, "plan")?;
-            load(conn, id, n)?.ok_or_else(no_plan)
+            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+                access::require_case_role(&p)?;
+                read_case(conn, &p, id, "plan")?;
+                load(conn, id, n)?.ok_or_else(no_plan)
+            })
         })
         .await?;
     Ok(web::Json(plan))
@@ -422,7 +428,6 @@ pub async fn add_intervention(
     body: Json<NewIntervention>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    access::require_case_role(&p)?;
     let digest = *body.digest();
     let id = id.0;
     let (intervention, note) = body.into_inner().into_parts();
@@ -431,33 +436,33 @@ pub async fn add_intervention(
     }
     let answer = db
         .tx(move |conn| {
-            idempotency::once(conn, &p, &key, &digest, |conn| {
-                let (case, version) = coordinator_case(conn, &p, id)?;
-                check_offers(conn, std::slice::from_ref(&intervention), "interventions")
-                    .map_err(|_| AppError::validation("offer_id", "no offer in the catalog has this id"))?;
-                let value = serde_json::to_value(&intervention).expect("serialisable");
-                let amendment = NewAmendment {
-                    case_id: id,
-                    version,
-                    kind: "intervention_added",
-                    intervention_id: intervention.id,
-                    intervention: &value,
-                    note: note.as_deref(),
-                };
-                store::plans::amend(conn, &p, &amendment)?;
-                events::emit(
-                    conn,
-                    &p,
-                    id,
-                    EventType::PlanAmended,
-                    json!({"version": version, "intervention_id": intervention.id, "change": "added"}),
-                )?;
-                audit::record(
-                    conn,
-                    &p,
-                    Entry::case(Action::Update, Purpose::Coordination, id, case.citizen_id, 201).resource("plan", id),
-                )?;
-                Ok(Answer::json(StatusCode::CREATED, &intervention))
+            audit::on_case(&p, id, Purpose::Coordination, || {
+                access::require_case_role(&p)?;
+                idempotency::once(conn, &p, &key, &digest, |conn| {
+                    let (case, version) = coordinator_case(conn, &p, id)?;
+                    check_offers(conn, std::slice::from_ref(&intervention), "interventions")
+                        .map_err(|_| AppError::validation("offer_id", "no offer in the catalog has this id"))?;
+                    let value = serde_json::to_value(&intervention).expect("serialisable");
+                    let amendment = NewAmendment {
+                        case_id: id,
+                        version,
+                        kind: "intervention_added",
+                        intervention_id: intervention.id,
+                        intervention: &value,
+                        note: note.as_deref(),
+                    };
+                    store::plans::amend(conn, &p, &amendment)?;
+                    events::emit(
+                        conn,
+                        &p,
+                        id,
+                        EventType::PlanAmended,
+                        json!({"version": version, "intervention_id": intervention.id, "change": "added"}),
+                    )?;
+                    let entry = Entry::case(Action::Update, Purpose::Coordination, id, case.citizen_id, 201)
+                        .resource("plan", id);
+                    Ok(Answer::disclosing(StatusCode::CREATED, &intervention, entry))
+                })
             })
         })
         .await?;
@@ -478,7 +483,6 @@ pub async fn change_intervention(
     body: Json<InterventionChange>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Intervention>, AppError> {
-    access::require_case_role(&p)?;
     let iid: Uuid = req.match_info().get("iid").and_then(|s| Uuid::parse_str(s).ok()).ok_or(AppError::NotFound)?;
     let (id, change) = (id.0, body.into_inner());
     if change.status.is_none() && change.end_on.is_none() && change.note.is_none() {
@@ -486,42 +490,46 @@ pub async fn change_intervention(
     }
     let changed = db
         .tx(move |conn| {
-            let (case, version) = coordinator_case(conn, &p, id)?;
-            let current = load(conn, id, version)?.ok_or_else(no_plan)?;
-            let mut intervention = current.interventions.into_iter().find(|i| i.id == iid).ok_or(AppError::NotFound)?;
-            if let Some(status) = change.status {
-                intervention.status = status;
-            }
-            if let Some(end_on) = change.end_on {
-                intervention.end_on = Some(end_on);
-            }
-            if let Some(error) = plan::check_dates(intervention.start_on, intervention.end_on) {
-                return Err(AppError::validation("end_on", error));
-            }
-            let note = change.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
-            let value = serde_json::to_value(&intervention).expect("serialisable");
-            let amendment = NewAmendment {
-                case_id: id,
-                version,
-                kind: "intervention_changed",
-                intervention_id: iid,
-                intervention: &value,
-                note: note.as_deref(),
-            };
-            store::plans::amend(conn, &p, &amendment)?;
-            events::emit(
-                conn,
-                &p,
-                id,
-                EventType::PlanAmended,
-                json!({"version": version, "intervention_id": iid, "change": "changed"}),
-            )?;
-            audit::record(
-                conn,
-                &p,
-                Entry::case(Action::Update, Purpose::Coordination, id, case.citizen_id, 200).resource("plan", id),
-            )?;
-            Ok(intervention)
+            audit::on_case(&p, id, Purpose::Coordination, || {
+                access::require_case_role(&p)?;
+                let (case, version) = coordinator_case(conn, &p, id)?;
+                let current = load(conn, id, version)?.ok_or_else(no_plan)?;
+                let mut intervention =
+                    current.interventions.into_iter().find(|i| i.id == iid).ok_or(AppError::NotFound)?;
+                if let Some(status) = change.status {
+                    intervention.status = status;
+                }
+                if let Some(end_on) = change.end_on {
+                    intervention.end_on = Some(end_on);
+                }
+                if let Some(error) = plan::check_dates(intervention.start_on, intervention.end_on) {
+                    return Err(AppError::validation("end_on", error));
+                }
+                let note = change.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+                let value = serde_json::to_value(&intervention).expect("serialisable");
+                let amendment = NewAmendment {
+                    case_id: id,
+                    version,
+                    kind: "intervention_changed",
+                    intervention_id: iid,
+                    intervention: &value,
+                    note: note.as_deref(),
+                };
+                store::plans::amend(conn, &p, &amendment)?;
+                events::emit(
+                    conn,
+                    &p,
+                    id,
+                    EventType::PlanAmended,
+                    json!({"version": version, "intervention_id": iid, "change": "changed"}),
+                )?;
+                audit::record(
+                    conn,
+                    &p,
+                    Entry::case(Action::Update, Purpose::Coordination, id, case.citizen_id, 200).resource("plan", id),
+                )?;
+                Ok(intervention)
+            })
         })
         .await?;
     Ok(web::Json(changed))

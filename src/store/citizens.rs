@@ -16,11 +16,13 @@ pub struct Citizen {
 }
 
 /// Registers a citizen, or finds the one already registered with this CPR number. Returns the
-/// citizen and whether it was created now. Safe against two registrations at once.
+/// citizen and whether it was created now. Safe against two registrations at once. The id is
+/// random (v4), not time-ordered: a v7 id would tell anyone who learns it when the person
+/// entered the programme.
 pub fn register(conn: &mut PgConnection, cpr: &str, name: &str, birth_date: NaiveDate) -> QueryResult<(Citizen, bool)> {
     let inserted = diesel::insert_into(citizens::table)
         .values((
-            citizens::id.eq(Uuid::now_v7()),
+            citizens::id.eq(Uuid::new_v4()),
             citizens::cpr.eq(cpr),
             citizens::name.eq(name),
             citizens::birth_date.eq(birth_date),
