@@ -23,6 +23,9 @@ pub struct Config {
     pub audience: String,
     pub max_frame_ore: i64,
     pub db_pool_size: u32,
+    /// `HELHED_WEBHOOK_ALLOW`: the private networks webhooks may reach, and the only ones plain
+    /// http may reach.
+    pub webhook_allow: crate::webhooks::destination::Allow,
 }
 
 impl std::fmt::Debug for Config {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for Config {
             .field("audience", &self.audience)
             .field("max_frame_ore", &self.max_frame_ore)
             .field("db_pool_size", &self.db_pool_size)
+            .field("webhook_allow", &self.webhook_allow)
             .finish_non_exhaustive()
     }
 }
@@ -88,7 +92,12 @@ impl Config {
                 _ => return Err(bad("HELHED_DB_POOL_SIZE", "must be a whole number from 1 to 1000")),
             },
         };
+        let webhook_allow = match var("HELHED_WEBHOOK_ALLOW")? {
+            None => crate::webhooks::destination::Allow::none(),
+            Some(v) => crate::webhooks::destination::Allow::parse(&v).map_err(|e| bad("HELHED_WEBHOOK_ALLOW", e))?,
+        };
         Ok(Config {
+            webhook_allow,
             database_url: database_url()?,
             bind,
             issuers_path: issuers_path()?,

@@ -94,6 +94,9 @@ pub enum AppError {
     NotOnAgenda,
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
+    /// A webhook destination the rule refuses; the reason repeats nothing the caller sent.
+    #[error("destination not allowed")]
+    DestinationNotAllowed(&'static str),
     #[error("service unavailable: {0}")]
     ServiceUnavailable(String),
     /// The cause is for the log only (it must carry no personal data); the caller sees a
@@ -128,6 +131,7 @@ impl AppError {
             AppError::CompositionInvalid(_) => "composition_invalid",
             AppError::NotOnAgenda => "not_on_agenda",
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
+            AppError::DestinationNotAllowed(_) => "destination_not_allowed",
             AppError::ServiceUnavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal_error",
         }
@@ -154,6 +158,7 @@ impl AppError {
             AppError::CompositionInvalid(_) => "The committee's composition breaks the rules",
             AppError::NotOnAgenda => "The case is not on this meeting's agenda",
             AppError::IdempotencyKeyReused => "The idempotency key was used with another request",
+            AppError::DestinationNotAllowed(_) => "Webhooks may not be delivered there",
             AppError::ServiceUnavailable(_) => "The service is temporarily unavailable",
             AppError::Internal(_) => "Internal error",
         }
@@ -185,6 +190,7 @@ impl AppError {
             AppError::IdempotencyKeyReused => {
                 "this Idempotency-Key was first used with a different request body".to_string()
             }
+            AppError::DestinationNotAllowed(why) => (*why).to_string(),
             AppError::ServiceUnavailable(_) => "try again shortly".to_string(),
             AppError::Internal(_) => "the error has been logged; quote the X-Request-Id response header".to_string(),
         })
@@ -239,7 +245,8 @@ impl ResponseError for AppError {
             | AppError::QuorumNotMet(_)
             | AppError::CompositionInvalid(_)
             | AppError::NotOnAgenda
-            | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            | AppError::IdempotencyKeyReused
+            | AppError::DestinationNotAllowed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -39,6 +39,8 @@ pub struct State {
     pub db: Db,
     pub issuers: Arc<Issuers>,
     pub max_frame_ore: i64,
+    /// `HELHED_WEBHOOK_ALLOW`, for checking a subscription's destination.
+    pub webhook_allow: webhooks::destination::Allow,
 }
 
 /// The whole application: operations endpoints, Swagger UI, and the authenticated API.

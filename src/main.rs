@@ -92,9 +92,14 @@ fn serve() -> Result<(), String> {
         db: Db::new(&config.database_url, config.db_pool_size),
         issuers: Arc::new(issuers),
         max_frame_ore: config.max_frame_ore,
+        webhook_allow: config.webhook_allow.clone(),
     };
     log::info!("helhed listening on http://{} ({} issuers)", config.bind, state.issuers.len());
-    let _webhooks = helhed::webhooks::Worker::start(&config.database_url, std::time::Duration::from_millis(500));
+    let _webhooks = helhed::webhooks::Worker::start(
+        &config.database_url,
+        std::time::Duration::from_millis(500),
+        config.webhook_allow.clone(),
+    );
     let system = actix_web::rt::System::new();
     system.block_on(async move { helhed::server(state, listener, None)?.await }).map_err(|e| format!("server: {e}"))
 }

@@ -302,3 +302,127 @@ async fn registering_a_citizen_does_not_tell_whether_they_were_known() {
     );
     still_ready(app).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Webhook destinations inside the municipality's network
+
+/// A receiver on 127.0.0.1 that counts the connections it gets and answers 200 to each.
+async fn counting_receiver() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(300), socket.read(&mut buf)).await;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            });
+        }
+    });
+    (port, hits)
+}
+
+#[tokio::test]
+async fn a_subscription_to_an_internal_destination_is_refused() {
+    // The municipality lists only 127.0.0.1 (its test receiver); everything else internal is off limits.
+    let app = TestApp::spawn_allowing("127.0.0.1/32").await;
+    let system = app.token("social-system-account", "social", &["system"]);
+    let mut failures = vec![];
+    for url in [
+        "http://localhost:1@127.0.0.2:9/hook",
+        "http://127.0.0.1:9@127.0.0.2:9/hook",
+        "https://user:secret@93.184.216.34/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://127.0.0.2:5432/",
+        "https://[::1]:5432/",
+        "https://[::ffff:127.0.0.2]/",
+        "https://[::ffff:a9fe:a9fe]/",
+        "https://10.0.0.5/hook",
+        "https://172.20.1.1/hook",
+        "https://192.168.0.10/hook",
+        "https://100.64.0.1/hook",
+        "https://[fd12:3456::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://0.0.0.0/hook",
+        "https://224.0.0.1/hook",
+        "https://0177.0.0.2/hook",
+        "https://0x7f000002/hook",
+        "https://2130706434/hook",
+        "http://93.184.216.34/hook",
+        "HTTP://10.0.0.1/hook",
+    ] {
+        let res = app.post("/api/v1/subscriptions", &system, &json!({"url": url})).await;
+        if res.status != 422 || res.code() != "destination_not_allowed" {
+            failures.push(format!("{url}: {} {}", res.status, res.text));
+        }
+    }
+    assert!(failures.is_empty(), "destinations accepted:\n{}", failures.join("\n"));
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions"), 0, "a refused subscription stored nothing");
+    // The listed receiver, and a public https destination, are accepted.
+    app.post("/api/v1/subscriptions", &system, &json!({"url": "http://127.0.0.1:9/hook"})).await.expect(201);
+    app.post("/api/v1/subscriptions", &system, &json!({"url": "https://93.184.216.34/hook"})).await.expect(201);
+    still_ready(&app).await;
+}
+
+#[tokio::test]
+async fn a_delivery_checks_its_destination_again() {
+    let world = World::new().await;
+    let app = &world.app;
+    let (port, hits) = counting_receiver().await;
+    let system = app.token("social-system-account", "social", &["system"]);
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let id = app.post("/api/v1/subscriptions", &system, &json!({"url": url})).await.expect(201).id();
+    // Changed behind the API's back to carry user info: the delivery refuses it.
+    let mut conn = app.conn();
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(&format!("UPDATE subscriptions SET url = 'http://u:p@127.0.0.1:{port}/hook' WHERE id = '{id}'"))
+        .unwrap();
+    world.referred(40).await; // an event of the social department
+    let refused = |app: &TestApp| {
+        app.count(&format!(
+            "SELECT count(*) FROM subscriptions WHERE id = '{id}' AND last_error LIKE 'destination not allowed%'"
+        ))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while refused(app) == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refused(app), 1, "the delivery did not refuse the URL with user info");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the receiver was called");
+
+    // The municipality narrows HELHED_WEBHOOK_ALLOW: an instance started with the new list no
+    // longer delivers plain http to 127.0.0.1, though the subscription was accepted before.
+    conn.batch_execute(&format!(
+        "UPDATE subscriptions SET url = 'http://127.0.0.1:{port}/hook', next_attempt_at = now(), last_error = NULL, \
+         attempts = 0 WHERE id = '{id}'"
+    ))
+    .unwrap();
+    let mut world = world;
+    world.app.stop().await;
+    let narrowed =
+        TestApp::spawn_on_allowing(None, world.app.db_url.clone(), helhed::webhooks::destination::Allow::none()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while refused(&narrowed) == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refused(&narrowed), 1, "plain http to an address no longer listed was not refused");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the receiver was called");
+    // The control: the same subscription is delivered by an instance that lists the receiver.
+    drop(narrowed);
+    conn.batch_execute(&format!(
+        "UPDATE subscriptions SET next_attempt_at = now(), last_error = NULL, attempts = 0 WHERE id = '{id}'"
+    ))
+    .unwrap();
+    let listed = TestApp::spawn_on_allowing(None, world.app.db_url.clone(), common::webhook_allow()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while hits.load(std::sync::atomic::Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(hits.load(std::sync::atomic::Ordering::SeqCst) > 0, "the allowed delivery never came");
+    drop(listed);
+}

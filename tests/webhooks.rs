@@ -203,14 +203,18 @@ async fn subscriptions_are_for_systems_of_their_own_department() {
             .await
             .problem(403, "forbidden");
     }
-    for url in ["http://dept.example/hook", "ftp://x", "not a url"] {
+    for url in ["ftp://x", "not a url"] {
         app.post("/api/v1/subscriptions", &system, &json!({"url": url})).await.problem(422, "validation_failed");
     }
+    // a URL of the right form the destination rule refuses (plain http to an unlisted host)
+    app.post("/api/v1/subscriptions", &system, &json!({"url": "http://dept.example/hook"}))
+        .await
+        .problem(422, "destination_not_allowed");
     app.post("/api/v1/subscriptions", &system, &json!({"url": "https://x.example/h", "secret": "short"}))
         .await
         .problem(422, "validation_failed");
     let created =
-        app.post("/api/v1/subscriptions", &system, &json!({"url": "https://dept.example/hook"})).await.expect(201);
+        app.post("/api/v1/subscriptions", &system, &json!({"url": "https://93.184.216.34/hook"})).await.expect(201);
     assert_eq!(created.body["secret"].as_str().unwrap().len(), 64, "a generated secret");
     let id = created.id();
     let other = app.token("youth-system-account", "youth", &["system"]);

@@ -18,7 +18,7 @@ use crate::domain::{Department, Role};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::schema::subscriptions;
-use crate::webhooks::Subscription;
+use crate::webhooks::{destination, Subscription};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use super::method_not_allowed as not_allowed;
@@ -36,9 +36,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionRequest {
-    /// Where to POST each event: https, or http on the loopback interface for development.
-    #[validate(length(min = 1, max = 2000))]
-    #[schema(min_length = 1, max_length = 2000)]
+    /// Where to POST each event: https to a public address (or one in `HELHED_WEBHOOK_ALLOW`),
+    /// or plain http to an address in `HELHED_WEBHOOK_ALLOW`; no user info.
+    #[validate(length(min = 1, max = 2000), custom(function = "http_url"))]
+    #[schema(min_length = 1, max_length = 2000, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
     pub url: String,
     /// The HMAC secret; if left out, Helhed makes one and returns it once.
     #[validate(length(min = 32, max = 200))]
@@ -79,25 +80,15 @@ fn view(s: Subscription, with_secret: bool) -> SubscriptionView {
     }
 }
 
-/// https anywhere; plain http only to this machine (development and tests).
-fn check_url(url: &str) -> Result<(), AppError> {
-    let bad = || AppError::validation("url", "must be an https URL (or http on localhost / 127.0.0.1)");
-    let rest = if let Some(rest) = url.strip_prefix("https://") {
-        rest
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
-            return Err(bad());
-        }
-        rest
+/// The form the schema gives a URL: it starts `http://` or `https://`. Whether that destination
+/// is allowed is the destination rule's to say (422 `destination_not_allowed`).
+fn http_url(url: &str) -> Result<(), validator::ValidationError> {
+    let scheme = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if scheme.starts_with("http://") || scheme.starts_with("https://") {
+        Ok(())
     } else {
-        return Err(bad());
-    };
-    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad());
+        Err(validator::ValidationError::new("url").with_message("must start with http:// or https://".into()))
     }
-    Ok(())
 }
 
 fn require_system(p: &Principal) -> Result<(), AppError> {
@@ -107,18 +98,24 @@ fn require_system(p: &Principal) -> Result<(), AppError> {
 /// Subscribe the caller's department to its events (`system`).
 #[utoipa::path(post, operation_id = "subscriptions_create", path = "/api/v1/subscriptions", tag = "integration", request_body = SubscriptionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
-    responses((status = 201, body = SubscriptionView), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = SubscriptionView), (status = 403, body = Problem),
+        (status = 422, description = "validation_failed, or destination_not_allowed: the URL's scheme, user info or resolved address breaks the destination rule", body = Problem)),
     security(("bearer" = [])))]
 pub async fn create(
     p: Principal,
     key: IdempotencyKey,
     body: Json<SubscriptionRequest>,
     db: web::Data<Db>,
+    state: web::Data<crate::State>,
 ) -> Result<HttpResponse, AppError> {
     require_system(&p)?;
     let digest = *body.digest();
     let body = body.into_inner();
-    check_url(&body.url)?;
+    let (url, allow) = (body.url.clone(), state.webhook_allow.clone());
+    web::block(move || destination::check(&url, &allow))
+        .await
+        .map_err(|_| AppError::Internal("the destination check did not finish".into()))?
+        .map_err(|refused| AppError::DestinationNotAllowed(refused.0))?;
     let secret = body.secret.unwrap_or_else(|| {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -187,19 +184,4 @@ pub async fn remove(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpRespo
         return Err(AppError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_url;
-
-    #[test]
-    fn urls() {
-        for ok in ["https://dept.example/hook", "http://127.0.0.1:9000/x", "http://localhost/hook"] {
-            assert!(check_url(ok).is_ok(), "{ok}");
-        }
-        for bad in ["http://dept.example/hook", "ftp://x", "https://", "https://a b", "javascript:alert(1)"] {
-            assert!(check_url(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -190,6 +190,11 @@ pub fn issuers() -> Arc<Issuers> {
     ISSUERS.get_or_init(|| Arc::new(Issuers::load(issuers_file(), AUDIENCE).expect("test issuers load"))).clone()
 }
 
+/// `HELHED_WEBHOOK_ALLOW` of the tests: the test receivers listen on 127.0.0.1.
+pub fn webhook_allow() -> helhed::webhooks::destination::Allow {
+    helhed::webhooks::destination::Allow::parse("127.0.0.1/32").unwrap()
+}
+
 pub struct TestApp {
     pub base: String,
     /// The test's own schema, dropped with the app.
@@ -264,15 +269,37 @@ impl TestApp {
     /// The service on a given database URL (e.g. as another role, or unreachable); `schema`, if
     /// given, is dropped with the app.
     pub async fn spawn_on(schema: Option<String>, db_url: String) -> TestApp {
+        Self::spawn_on_allowing(schema, db_url, webhook_allow()).await
+    }
+
+    /// The service on a fresh schema with its own `HELHED_WEBHOOK_ALLOW`.
+    pub async fn spawn_allowing(allow: &str) -> TestApp {
+        let schema = fresh_schema();
+        let db_url = url_in_schema(APP_ROLE, &schema);
+        let allow = helhed::webhooks::destination::Allow::parse(allow).unwrap();
+        Self::spawn_on_allowing(Some(schema), db_url, allow).await
+    }
+
+    /// [`TestApp::spawn_on`] with a given `HELHED_WEBHOOK_ALLOW`.
+    pub async fn spawn_on_allowing(
+        schema: Option<String>,
+        db_url: String,
+        allow: helhed::webhooks::destination::Allow,
+    ) -> TestApp {
         // Internal errors show in a failing test's output (tests/logs.rs installs its own logger first).
         let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Warn).try_init();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = helhed::State { db: Db::new(&db_url, 5), issuers: issuers(), max_frame_ore: 5_000_000 };
+        let state = helhed::State {
+            db: Db::new(&db_url, 5),
+            issuers: issuers(),
+            max_frame_ore: 5_000_000,
+            webhook_allow: allow.clone(),
+        };
         let server = helhed::server(state, listener, Some(2)).expect("server starts");
         let handle = server.handle();
         tokio::spawn(server);
-        let worker = helhed::webhooks::Worker::start(&db_url, std::time::Duration::from_millis(100));
+        let worker = helhed::webhooks::Worker::start(&db_url, std::time::Duration::from_millis(100), allow);
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             schema,

@@ -23,6 +23,10 @@ use serde_json::json;
 use sha2::Sha256;
 use uuid::Uuid;
 
+pub mod destination;
+
+use destination::Allow;
+
 use crate::auth::Principal;
 use crate::domain::Department;
 use crate::schema::subscriptions;
@@ -77,12 +81,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn start(database_url: &str, interval: Duration) -> Worker {
+    /// Starts the worker; `allow` is `HELHED_WEBHOOK_ALLOW`, checked again at every delivery.
+    pub fn start(database_url: &str, interval: Duration, allow: Allow) -> Worker {
         let stop = Arc::new(AtomicBool::new(false));
         let (url, flag) = (crate::db::with_timeouts(database_url), stop.clone());
         let thread = std::thread::Builder::new()
             .name("helhed-webhooks".into())
-            .spawn(move || run(&url, interval, &flag))
+            .spawn(move || run(&url, interval, &allow, &flag))
             .expect("the webhook worker thread starts");
         Worker { stop, thread: Some(thread) }
     }
@@ -101,11 +106,18 @@ impl Drop for Worker {
     }
 }
 
-fn run(url: &str, interval: Duration, stop: &AtomicBool) {
-    let client = match reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build() {
-        Ok(client) => client,
-        Err(e) => {
-            log::error!("webhooks: no HTTP client: {e}");
+/// The delivering clients, one per scheme, each resolving through the destination rule.
+pub struct Clients {
+    https: reqwest::blocking::Client,
+    http: reqwest::blocking::Client,
+    allow: Allow,
+}
+
+fn run(url: &str, interval: Duration, allow: &Allow, stop: &AtomicBool) {
+    let client = match (destination::client(allow, false), destination::client(allow, true)) {
+        (Ok(https), Ok(http)) => Clients { https, http, allow: allow.clone() },
+        (Err(e), _) | (_, Err(e)) => {
+            log::error!("webhooks: no HTTP client: {}", crate::logging::value(&e.to_string()));
             return;
         }
     };
@@ -151,7 +163,7 @@ fn run(url: &str, interval: Duration, stop: &AtomicBool) {
 /// short transaction (`FOR UPDATE SKIP LOCKED`, so two instances never take the same one), and
 /// the outcome is written in another. An instance that dies mid-delivery leaves a lease that
 /// runs out; the next instance resumes from the stored cursor.
-fn deliver_next(conn: &mut PgConnection, client: &reqwest::blocking::Client) -> QueryResult<bool> {
+fn deliver_next(conn: &mut PgConnection, clients: &Clients) -> QueryResult<bool> {
     let taken = conn.transaction(|conn| {
         let due = subscriptions::table
             .filter(subscriptions::active.eq(true))
@@ -188,7 +200,20 @@ fn deliver_next(conn: &mut PgConnection, client: &reqwest::blocking::Client) -> 
     let mut cursor = (sub.cursor_txid, sub.cursor_id);
     let mut delivered = 0i64;
     let mut failure: Option<String> = None;
-    for event in &events {
+    // The destination is checked again now, after DNS: the subscription may be old, the name may
+    // point elsewhere today, and HELHED_WEBHOOK_ALLOW may have narrowed since.
+    let checked = if events.is_empty() { None } else { Some(destination::check(&sub.url, &clients.allow)) };
+    let client = match &checked {
+        Some(Ok(d)) if d.plain_http => Some(&clients.http),
+        Some(Ok(_)) => Some(&clients.https),
+        Some(Err(refused)) => {
+            failure = Some(format!("destination not allowed: {refused}"));
+            None
+        }
+        None => None,
+    };
+    for event in events.iter().filter(|_| client.is_some()) {
+        let client = client.expect("checked above");
         let body = json!({
             "delivery_id": format!("{}:{}", sub.id, event.id),
             "subscription_id": sub.id,
