@@ -1,7 +1,8 @@
 //! The connection pool, the embedded migrations, and the one way to run diesel: on the blocking
 //! thread pool, never on an actix worker thread.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -16,7 +17,66 @@ use crate::error::AppError;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
+
+/// Keeps OpenSSL from tearing itself down in `exit()` while another thread may still be inside
+/// libpq. OpenSSL 3 registers `OPENSSL_cleanup` with atexit on its first initialisation, and a
+/// thread that uses OpenSSL during or after it touches freed memory: an actix worker dropping the
+/// last handle of the pool closes its idle TLS connections (`PQfinish` → `ERR_clear_error`) while
+/// the main thread exits — a SIGSEGV in `OPENSSL_sk_push`, seen about once in 700 test
+/// processes (docs/reliability.md). Must run before the process's first libpq connection; every
+/// connection string of the service goes through [`with_timeouts`], which calls it.
+pub fn init_native() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        extern "C" {
+            fn dlsym(handle: *mut std::ffi::c_void, symbol: *const std::ffi::c_char) -> *mut std::ffi::c_void;
+        }
+        const OPENSSL_INIT_NO_ATEXIT: u64 = 0x0008_0000;
+        type Init = extern "C" fn(u64, *const std::ffi::c_void) -> std::ffi::c_int;
+        // SAFETY: dlsym(RTLD_DEFAULT = NULL, …) looks the symbol up in the loaded libraries
+        // (libcrypto, loaded with libpq); when present it has OPENSSL_init_crypto's C signature.
+        unsafe {
+            let f = dlsym(std::ptr::null_mut(), c"OPENSSL_init_crypto".as_ptr());
+            if !f.is_null() {
+                let init = std::mem::transmute::<*mut std::ffi::c_void, Init>(f);
+                init(OPENSSL_INIT_NO_ATEXIT, std::ptr::null());
+            }
+        }
+    });
+}
+
+/// The pool's connection manager: diesel's, plus a closing switch. Once [`Db::close`] threw it,
+/// no connection is opened any more and every connection checked in is closed at once (by the
+/// thread checking it in), so the pool holds no connection a later thread could close while the
+/// process exits.
+#[derive(Debug)]
+pub struct Manager {
+    inner: ConnectionManager<PgConnection>,
+    closing: Arc<AtomicBool>,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                "the pool is closed".into(),
+            )));
+        }
+        self.inner.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        self.inner.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        self.closing.load(Ordering::SeqCst) || self.inner.has_broken(conn)
+    }
+}
 
 /// How long a request waits for a pooled connection before it is answered 503.
 pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -39,9 +99,17 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionLimits {
 
 /// Adds a connect timeout and TCP keepalives to a URL that does not set them, so that an
 /// unreachable database is noticed in seconds, not minutes.
+///
+/// `gssencmode=disable` (unless the URL sets it): the service authenticates with passwords or
+/// TLS, not Kerberos; it spares every connection a GSSAPI attempt and keeps krb5, whose library
+/// destructors run in `exit()` too, out of any thread that connects while the process ends. A
+/// deployment that does use GSS encryption says so in its `DATABASE_URL`.
 pub fn with_timeouts(url: &str) -> String {
+    init_native();
     let mut url = url.to_string();
-    for (key, value) in [("connect_timeout", "3"), ("keepalives_idle", "30"), ("keepalives_interval", "10")] {
+    for (key, value) in
+        [("connect_timeout", "3"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("gssencmode", "disable")]
+    {
         if !url.contains(&format!("{key}=")) {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&format!("{key}={value}"));
@@ -68,13 +136,15 @@ pub fn migrate(database_url: &str) -> Result<Vec<String>, String> {
 pub struct Db {
     pool: PgPool,
     gate: Arc<Semaphore>,
+    closing: Arc<AtomicBool>,
 }
 
 impl Db {
     /// Builds the pool without connecting, so that the service starts (and reports not ready)
     /// while the database is away, and recovers by itself when it returns.
     pub fn new(database_url: &str, size: u32) -> Db {
-        let manager = ConnectionManager::<PgConnection>::new(with_timeouts(database_url));
+        let closing = Arc::new(AtomicBool::new(false));
+        let manager = Manager { inner: ConnectionManager::new(with_timeouts(database_url)), closing: closing.clone() };
         let pool = Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
@@ -83,7 +153,29 @@ impl Db {
             .connection_customizer(Box::new(SessionLimits))
             .event_handler(Box::new(crate::metrics::PoolEvents))
             .build_unchecked(manager);
-        Db { pool, gate: Arc::new(Semaphore::new(size as usize)) }
+        Db { pool, gate: Arc::new(Semaphore::new(size as usize)), closing }
+    }
+
+    /// Closes every connection of the pool in the calling thread (waiting up to `timeout` for
+    /// checked-out ones to come back, which then close on check-in), and opens none after.
+    /// Call it before the process exits: the pool's other handles live in threads nobody joins
+    /// (actix's workers), and a thread still in libpq when `exit()` runs the libraries'
+    /// destructors crashes the process. Returns whether the pool is empty.
+    pub fn close(&self, timeout: Duration) -> bool {
+        self.closing.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + timeout;
+        loop {
+            while let Some(conn) = self.pool.try_get() {
+                drop(conn); // broken now: r2d2 closes it here instead of keeping it idle
+            }
+            if self.pool.state().connections == 0 {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -95,13 +95,21 @@ fn serve() -> Result<(), String> {
         webhook_allow: config.webhook_allow.clone(),
     };
     log::info!("helhed listening on http://{} ({} issuers)", config.bind, state.issuers.len());
-    let _webhooks = helhed::webhooks::Worker::start(
+    let webhooks = helhed::webhooks::Worker::start(
         &config.database_url,
         std::time::Duration::from_millis(500),
         config.webhook_allow.clone(),
     );
+    let db = state.db.clone();
     let system = actix_web::rt::System::new();
-    system.block_on(async move { helhed::server(state, listener, None)?.await }).map_err(|e| format!("server: {e}"))
+    let served = system.block_on(async move { helhed::server(state, listener, None)?.await });
+    // An orderly end: no thread may be inside libpq when main returns and exit() runs the
+    // libraries' destructors (the actix workers, which hold the pool too, are never joined).
+    drop(webhooks);
+    if !db.close(std::time::Duration::from_secs(5)) {
+        log::warn!("some database connections were still checked out at shutdown");
+    }
+    served.map_err(|e| format!("server: {e}"))
 }
 
 fn migrate(grant_to: Option<&str>) -> Result<(), String> {

@@ -31,6 +31,7 @@ pub const AUDIENCE: &str = "helhed";
 
 /// A server URL with rights to create roles, databases and schemas.
 pub fn admin_url() -> String {
+    helhed::db::init_native(); // before the process's first libpq connection
     std::env::var("HELHED_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
@@ -203,12 +204,19 @@ pub struct TestApp {
     pub client: reqwest::Client,
     server: actix_web::dev::ServerHandle,
     worker: Option<helhed::webhooks::Worker>,
+    /// The service's pool, closed on drop: the process must not exit while an actix worker
+    /// thread closes pooled connections (the exit-time crash in OpenSSL, see helhed::db::init_native).
+    pub db: Db,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         // The webhook worker first: it may hold a row of the schema.
         drop(self.worker.take());
+        let closed = self.db.close(std::time::Duration::from_secs(5));
+        if !closed && !std::thread::panicking() {
+            panic!("a pooled connection was still checked out when the test app was dropped");
+        }
         if let Some(schema) = &self.schema {
             drop_schema(schema);
         }
@@ -290,8 +298,9 @@ impl TestApp {
         let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Warn).try_init();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let db = Db::new(&db_url, 5);
         let state = helhed::State {
-            db: Db::new(&db_url, 5),
+            db: db.clone(),
             issuers: issuers(),
             max_frame_ore: 5_000_000,
             webhook_allow: allow.clone(),
@@ -307,6 +316,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             server: handle,
             worker: Some(worker),
+            db,
         }
     }
 
