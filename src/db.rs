@@ -1,13 +1,13 @@
 //! The connection pool, the embedded migrations, and the one way to run diesel: on the blocking
 //! thread pool, never on an actix worker thread.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -46,14 +46,21 @@ pub fn init_native() {
     });
 }
 
-/// The pool's connection manager: diesel's, plus a closing switch. Once [`Db::close`] threw it,
-/// no connection is opened any more and every connection checked in is closed at once (by the
-/// thread checking it in), so the pool holds no connection a later thread could close while the
-/// process exits.
+/// The session limits of every pooled connection, so that no statement or forgotten
+/// transaction can hold a connection (and the locks it took) for long.
+const SESSION_LIMITS: &str = "SET statement_timeout = '15s'; SET idle_in_transaction_session_timeout = '30s'; \
+     SET lock_timeout = '10s'; SET TIME ZONE 'UTC'; SET synchronous_commit = on";
+
+/// The pool's connection manager: diesel's, with the session limits, and a closing switch. Once
+/// [`Db::close`] threw it, no connection is opened any more and every connection checked in is
+/// closed at once (by the thread checking it in), so the pool holds no connection a later thread
+/// could close while the process exits. It counts the connections being opened, which r2d2
+/// does on threads of its own, so that closing can wait for them too.
 #[derive(Debug)]
 pub struct Manager {
     inner: ConnectionManager<PgConnection>,
     closing: Arc<AtomicBool>,
+    opening: Arc<AtomicUsize>,
 }
 
 impl diesel::r2d2::ManageConnection for Manager {
@@ -61,12 +68,19 @@ impl diesel::r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PgConnection, Self::Error> {
-        if self.closing.load(Ordering::SeqCst) {
-            return Err(diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+        self.opening.fetch_add(1, Ordering::SeqCst);
+        let opened = if self.closing.load(Ordering::SeqCst) {
+            Err(diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
                 "the pool is closed".into(),
-            )));
-        }
-        self.inner.connect()
+            )))
+        } else {
+            self.inner.connect().and_then(|mut conn| {
+                conn.batch_execute(SESSION_LIMITS).map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(conn)
+            })
+        };
+        self.opening.fetch_sub(1, Ordering::SeqCst);
+        opened
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
@@ -80,22 +94,6 @@ impl diesel::r2d2::ManageConnection for Manager {
 
 /// How long a request waits for a pooled connection before it is answered 503.
 pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Session limits on every pooled connection, so that no statement or forgotten transaction can
-/// hold a connection (and the locks it took) for long.
-#[derive(Debug)]
-struct SessionLimits;
-
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionLimits {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "SET statement_timeout = '15s'; SET idle_in_transaction_session_timeout = '30s'; \
-             SET lock_timeout = '10s'; SET TIME ZONE 'UTC'; \
-             SET synchronous_commit = on",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
 
 /// Adds a connect timeout and TCP keepalives to a URL that does not set them, so that an
 /// unreachable database is noticed in seconds, not minutes.
@@ -137,6 +135,7 @@ pub struct Db {
     pool: PgPool,
     gate: Arc<Semaphore>,
     closing: Arc<AtomicBool>,
+    opening: Arc<AtomicUsize>,
 }
 
 impl Db {
@@ -144,16 +143,20 @@ impl Db {
     /// while the database is away, and recovers by itself when it returns.
     pub fn new(database_url: &str, size: u32) -> Db {
         let closing = Arc::new(AtomicBool::new(false));
-        let manager = Manager { inner: ConnectionManager::new(with_timeouts(database_url)), closing: closing.clone() };
+        let opening = Arc::new(AtomicUsize::new(0));
+        let manager = Manager {
+            inner: ConnectionManager::new(with_timeouts(database_url)),
+            closing: closing.clone(),
+            opening: opening.clone(),
+        };
         let pool = Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .test_on_check_out(false)
-            .connection_customizer(Box::new(SessionLimits))
             .event_handler(Box::new(crate::metrics::PoolEvents))
             .build_unchecked(manager);
-        Db { pool, gate: Arc::new(Semaphore::new(size as usize)), closing }
+        Db { pool, gate: Arc::new(Semaphore::new(size as usize)), closing, opening }
     }
 
     /// Closes every connection of the pool in the calling thread (waiting up to `timeout` for
@@ -164,17 +167,22 @@ impl Db {
     pub fn close(&self, timeout: Duration) -> bool {
         self.closing.store(true, Ordering::SeqCst);
         let deadline = Instant::now() + timeout;
+        // Empty twice in a row, 20 ms apart: a connection r2d2 was opening on its own thread
+        // reaches the pool a moment after `connect` returned.
+        let mut empty_once = false;
         loop {
             while let Some(conn) = self.pool.try_get() {
                 drop(conn); // broken now: r2d2 closes it here instead of keeping it idle
             }
-            if self.pool.state().connections == 0 {
+            let empty = self.pool.state().connections == 0 && self.opening.load(Ordering::SeqCst) == 0;
+            if empty && empty_once {
                 return true;
             }
+            empty_once = empty;
             if Instant::now() >= deadline {
                 return false;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(if empty { 20 } else { 5 }));
         }
     }
 

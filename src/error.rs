@@ -80,6 +80,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The caller's `Accept` admits none of the media types the resource has (the one named).
+    #[error("not acceptable")]
+    NotAcceptable(&'static str),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("outside target group")]
@@ -92,6 +95,18 @@ pub enum AppError {
     CompositionInvalid(Vec<FieldError>),
     #[error("not on agenda")]
     NotOnAgenda,
+    #[error("unknown reference")]
+    UnknownReference(Vec<FieldError>),
+    #[error("inconsistent request")]
+    InconsistentRequest(Vec<FieldError>),
+    #[error("date not allowed")]
+    DateNotAllowed(Vec<FieldError>),
+    #[error("frame above maximum")]
+    FrameAboveMaximum(Vec<FieldError>),
+    #[error("cpr invalid")]
+    CprInvalid(Vec<FieldError>),
+    #[error("invalid cursor")]
+    InvalidCursor(Vec<FieldError>),
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
     /// A webhook destination the rule refuses; the reason repeats nothing the caller sent.
@@ -104,6 +119,38 @@ pub enum AppError {
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Every `code` a problem can carry, for the OpenAPI document's enum.
+pub const CODES: &[&str] = &[
+    "malformed_json",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "conflict",
+    "invalid_transition",
+    "budget_exceeded",
+    "precondition_failed",
+    "payload_too_large",
+    "unsupported_media_type",
+    "validation_failed",
+    "outside_target_group",
+    "referral_incomplete",
+    "quorum_not_met",
+    "composition_invalid",
+    "not_on_agenda",
+    "unknown_reference",
+    "inconsistent_request",
+    "date_not_allowed",
+    "frame_above_maximum",
+    "cpr_invalid",
+    "invalid_cursor",
+    "idempotency_key_reused",
+    "destination_not_allowed",
+    "service_unavailable",
+    "internal_error",
+];
 
 impl AppError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> AppError {
@@ -124,12 +171,19 @@ impl AppError {
             AppError::PreconditionFailed => "precondition_failed",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::NotAcceptable(_) => "not_acceptable",
             AppError::Validation(_) => "validation_failed",
             AppError::OutsideTargetGroup(_) => "outside_target_group",
             AppError::ReferralIncomplete(_) => "referral_incomplete",
             AppError::QuorumNotMet(_) => "quorum_not_met",
             AppError::CompositionInvalid(_) => "composition_invalid",
             AppError::NotOnAgenda => "not_on_agenda",
+            AppError::UnknownReference(_) => "unknown_reference",
+            AppError::InconsistentRequest(_) => "inconsistent_request",
+            AppError::DateNotAllowed(_) => "date_not_allowed",
+            AppError::FrameAboveMaximum(_) => "frame_above_maximum",
+            AppError::CprInvalid(_) => "cpr_invalid",
+            AppError::InvalidCursor(_) => "invalid_cursor",
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::DestinationNotAllowed(_) => "destination_not_allowed",
             AppError::ServiceUnavailable(_) => "service_unavailable",
@@ -151,12 +205,19 @@ impl AppError {
             AppError::PreconditionFailed => "The resource has changed",
             AppError::PayloadTooLarge => "The request body is too large",
             AppError::UnsupportedMediaType => "The request body must be application/json",
+            AppError::NotAcceptable(_) => "None of the accepted media types is available",
             AppError::Validation(_) => "The request is not valid",
             AppError::OutsideTargetGroup(_) => "The citizen is outside the target group",
             AppError::ReferralIncomplete(_) => "The referral is incomplete",
             AppError::QuorumNotMet(_) => "The committee is not quorate",
             AppError::CompositionInvalid(_) => "The committee's composition breaks the rules",
             AppError::NotOnAgenda => "The case is not on this meeting's agenda",
+            AppError::UnknownReference(_) => "An id in the request names nothing that exists",
+            AppError::InconsistentRequest(_) => "The request contradicts itself or the resource",
+            AppError::DateNotAllowed(_) => "A date is not allowed here",
+            AppError::FrameAboveMaximum(_) => "The budget frame is above the municipality's maximum",
+            AppError::CprInvalid(_) => "The CPR number is not a valid one",
+            AppError::InvalidCursor(_) => "The cursor is not one this API returned",
             AppError::IdempotencyKeyReused => "The idempotency key was used with another request",
             AppError::DestinationNotAllowed(_) => "Webhooks may not be delivered there",
             AppError::ServiceUnavailable(_) => "The service is temporarily unavailable",
@@ -180,6 +241,7 @@ impl AppError {
             }
             AppError::PayloadTooLarge => "request bodies are limited to 256 KiB".to_string(),
             AppError::UnsupportedMediaType => "send the body with Content-Type: application/json".to_string(),
+            AppError::NotAcceptable(media) => format!("this resource is answered as {media}"),
             AppError::Validation(_) => "see errors for each field".to_string(),
             AppError::OutsideTargetGroup(_) => "see errors for the rule that excludes the citizen".to_string(),
             AppError::ReferralIncomplete(_) => "see errors for what the referral lacks".to_string(),
@@ -187,6 +249,12 @@ impl AppError {
                 "see errors for each broken rule".to_string()
             }
             AppError::NotOnAgenda => "put the case on the meeting's agenda first".to_string(),
+            AppError::UnknownReference(_) => "see errors for each id that names nothing".to_string(),
+            AppError::InconsistentRequest(_) => "see errors for each rule the fields break together".to_string(),
+            AppError::DateNotAllowed(_) => "see errors for each date the rules refuse".to_string(),
+            AppError::FrameAboveMaximum(_) => "see errors; the maximum is HELHED_MAX_FRAME_ORE".to_string(),
+            AppError::CprInvalid(_) => "see errors".to_string(),
+            AppError::InvalidCursor(_) => "start again without a cursor, or pass the next_cursor of a page".to_string(),
             AppError::IdempotencyKeyReused => {
                 "this Idempotency-Key was first used with a different request body".to_string()
             }
@@ -202,7 +270,13 @@ impl AppError {
             | AppError::OutsideTargetGroup(e)
             | AppError::ReferralIncomplete(e)
             | AppError::QuorumNotMet(e)
-            | AppError::CompositionInvalid(e) => e.clone(),
+            | AppError::CompositionInvalid(e)
+            | AppError::UnknownReference(e)
+            | AppError::InconsistentRequest(e)
+            | AppError::DateNotAllowed(e)
+            | AppError::FrameAboveMaximum(e)
+            | AppError::CprInvalid(e)
+            | AppError::InvalidCursor(e) => e.clone(),
             _ => Vec::new(),
         }
     }
@@ -239,12 +313,19 @@ impl ResponseError for AppError {
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::Validation(_)
             | AppError::OutsideTargetGroup(_)
             | AppError::ReferralIncomplete(_)
             | AppError::QuorumNotMet(_)
             | AppError::CompositionInvalid(_)
             | AppError::NotOnAgenda
+            | AppError::UnknownReference(_)
+            | AppError::InconsistentRequest(_)
+            | AppError::DateNotAllowed(_)
+            | AppError::FrameAboveMaximum(_)
+            | AppError::CprInvalid(_)
+            | AppError::InvalidCursor(_)
             | AppError::IdempotencyKeyReused
             | AppError::DestinationNotAllowed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -289,5 +370,90 @@ impl From<diesel::result::Error> for AppError {
 impl From<r2d2::Error> for AppError {
     fn from(_: r2d2::Error) -> Self {
         AppError::ServiceUnavailable("no database connection available".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each kind; the match below has no wildcard, so a new variant does not
+    /// compile until it is listed here (and its code in `CODES`).
+    fn one_of_each() -> Vec<AppError> {
+        let e = || vec![FieldError::new("f", "m")];
+        let all = vec![
+            AppError::MalformedJson("x".into()),
+            AppError::Unauthorized("x"),
+            AppError::Forbidden("x".into()),
+            AppError::NotFound,
+            AppError::MethodNotAllowed("GET"),
+            AppError::Conflict("x".into()),
+            AppError::InvalidTransition("x".into()),
+            AppError::BudgetExceeded { remaining_ore: 1 },
+            AppError::PreconditionFailed,
+            AppError::PayloadTooLarge,
+            AppError::UnsupportedMediaType,
+            AppError::NotAcceptable("text/plain"),
+            AppError::Validation(e()),
+            AppError::OutsideTargetGroup(e()),
+            AppError::ReferralIncomplete(e()),
+            AppError::QuorumNotMet(e()),
+            AppError::CompositionInvalid(e()),
+            AppError::NotOnAgenda,
+            AppError::UnknownReference(e()),
+            AppError::InconsistentRequest(e()),
+            AppError::DateNotAllowed(e()),
+            AppError::FrameAboveMaximum(e()),
+            AppError::CprInvalid(e()),
+            AppError::InvalidCursor(e()),
+            AppError::IdempotencyKeyReused,
+            AppError::DestinationNotAllowed("x"),
+            AppError::ServiceUnavailable("x".into()),
+            AppError::Internal("x".into()),
+        ];
+        for error in &all {
+            match error {
+                AppError::MalformedJson(_)
+                | AppError::Unauthorized(_)
+                | AppError::Forbidden(_)
+                | AppError::NotFound
+                | AppError::Denied(_)
+                | AppError::MethodNotAllowed(_)
+                | AppError::Conflict(_)
+                | AppError::InvalidTransition(_)
+                | AppError::BudgetExceeded { .. }
+                | AppError::PreconditionFailed
+                | AppError::PayloadTooLarge
+                | AppError::UnsupportedMediaType
+                | AppError::NotAcceptable(_)
+                | AppError::Validation(_)
+                | AppError::OutsideTargetGroup(_)
+                | AppError::ReferralIncomplete(_)
+                | AppError::QuorumNotMet(_)
+                | AppError::CompositionInvalid(_)
+                | AppError::NotOnAgenda
+                | AppError::UnknownReference(_)
+                | AppError::InconsistentRequest(_)
+                | AppError::DateNotAllowed(_)
+                | AppError::FrameAboveMaximum(_)
+                | AppError::CprInvalid(_)
+                | AppError::InvalidCursor(_)
+                | AppError::IdempotencyKeyReused
+                | AppError::DestinationNotAllowed(_)
+                | AppError::ServiceUnavailable(_)
+                | AppError::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_code_is_listed_for_the_document() {
+        for error in one_of_each() {
+            assert!(CODES.contains(&error.code()), "{} is not in CODES", error.code());
+            let problem = error.problem();
+            assert_eq!(problem.status, error.status_code().as_u16());
+            assert_eq!(problem.type_, format!("urn:helhed:problem:{}", error.code()));
+        }
     }
 }

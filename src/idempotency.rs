@@ -92,7 +92,23 @@ impl Answer {
     }
 
     pub fn respond(self) -> HttpResponse {
+        self.respond_with(None)
+    }
+
+    /// Answers a creation with `Location`: `prefix` followed by the created resource's id.
+    pub fn respond_at(self, prefix: &str) -> HttpResponse {
+        let location = match (self.status, self.body["id"].as_str()) {
+            (StatusCode::CREATED, Some(id)) => Some(format!("{prefix}{id}")),
+            _ => None,
+        };
+        self.respond_with(location)
+    }
+
+    fn respond_with(self, location: Option<String>) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
+        if let Some(location) = location {
+            response.insert_header((header::LOCATION, location));
+        }
         if let Some(etag) = self.etag {
             response.insert_header((header::ETAG, etag));
         }

@@ -26,7 +26,6 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Issuers;
@@ -62,7 +61,10 @@ pub fn app(
         .app_data(api::extract::path_config())
         .wrap(from_fn(request_id::request_context))
         .configure(api::ops::configure)
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .service(
+            SwaggerUi::new("/swagger-ui/{_:.*}")
+                .external_url_unchecked("/openapi.json", openapi::document_value().clone()),
+        )
         .route(
             "/swagger-ui",
             web::get().to(|| async {

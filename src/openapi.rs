@@ -1,6 +1,9 @@
 //! The OpenAPI document: every path and schema, listed in one place. `helhed openapi` prints
 //! it; `openapi/openapi.json` in the repository is its committed output.
 
+use std::sync::LazyLock;
+
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -15,6 +18,7 @@ for citizens with complex problems: referral, screening, one committee per age t
 one coordinating caseworker and one budget frame. Every call under /api/v1 needs a bearer token from a \
 trusted departmental issuer; errors are RFC 9457 problem details with a stable `code`.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+        contact(name = "Helhed, Norddjurs Kommune"),
         version = "1.0.0"
     ),
     paths(
@@ -128,9 +132,337 @@ impl Modify for ProblemResponses {
     }
 }
 
+/// The document as the committed `openapi/openapi.json` holds it and `/openapi.json` serves it:
+/// utoipa's output, finished by [`finish`]. Built once.
+pub fn document_value() -> &'static Value {
+    static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+        finish(&mut doc);
+        doc
+    });
+    &DOCUMENT
+}
+
 /// The document as the committed `openapi/openapi.json` holds it.
 pub fn document() -> String {
-    let mut json = ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises");
+    let mut json = serde_json::to_string_pretty(document_value()).expect("the OpenAPI document serialises");
     json.push('\n');
     json
+}
+
+/// A date the service accepts: `YYYY-MM-DD` from 1900-01-01 to 9999-12-31 (the calendar check
+/// is `format: date`'s).
+pub const DATE_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// An instant the service accepts: RFC 3339 whose date is from 1900-01-01 to 9999-12-31.
+pub const DATE_TIME_PATTERN: &str =
+    "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}";
+/// Text a client sends may hold anything but NUL, which PostgreSQL cannot store.
+pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+/// Text that must not be blank (nor hold NUL).
+pub const NOT_BLANK_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
+
+/// An `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+/// Response fields that are left out when they have no value (`skip_serializing_if`); every
+/// other field of a response-only schema is always sent, and so `required`.
+const SOMETIMES_SENT: &[(&str, &str)] = &[
+    ("Problem", "detail"),
+    ("Problem", "errors"),
+    ("Problem", "remaining_ore"),
+    ("SubscriptionView", "secret"),
+    ("AuditPage", "consultations"),
+];
+
+/// What utoipa's derive cannot say, said once for the whole document:
+/// - every response has a description, and every response declares the headers the service
+///   sends with it: `X-Request-Id` always, `Retry-After` with a 503, `Idempotent-Replayed` with
+///   the success of an operation that takes an `Idempotency-Key`, `ETag` and `Location` as shared
+///   header components;
+/// - optional header parameters are plain strings (not nullable), with their formats;
+/// - every date and date-time carries the bounds the service enforces (1900–9999) as a pattern;
+/// - a list page refers to its item schema instead of copying it;
+/// - a field a response always sends is `required`;
+/// - a PATCH body names at least one field, and none as `null`;
+/// - a cursor is never empty.
+fn finish(doc: &mut Value) {
+    doc["servers"] = json!([{"url": "/", "description": "This service"}]);
+    let components = doc["components"].as_object_mut().expect("components");
+    components.insert(
+        "headers".into(),
+        json!({
+            "X-Request-Id": {
+                "description": "The request's id: the caller's own when it was 1–64 characters of [A-Za-z0-9._-] holding nothing CPR-shaped, otherwise a new one. Quote it when reporting a problem.",
+                "required": true,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}
+            },
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "required": true,
+                "schema": {"type": "integer", "minimum": 1}
+            },
+            "Idempotent-Replayed": {
+                "description": "Present (`true`) when the answer repeats the first answer to this Idempotency-Key.",
+                "schema": {"type": "string", "enum": ["true"]}
+            },
+            "ETag": {
+                "description": "The resource's version; send it as If-Match to change it.",
+                "required": true,
+                "schema": {"type": "string"}
+            },
+            "Location": {
+                "description": "Where the created resource is read.",
+                "required": true,
+                "schema": {"type": "string", "format": "uri-reference"}
+            }
+        }),
+    );
+    let header = |name: &str| json!({"$ref": format!("#/components/headers/{name}")});
+
+    let mut patch_bodies = Vec::new();
+    for (path, item) in doc["paths"].as_object_mut().expect("paths") {
+        for (method, op) in item.as_object_mut().expect("a path item") {
+            let Some(op) = op.as_object_mut() else { continue };
+            let mut keyed = false;
+            for param in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+                let name = param["name"].as_str().unwrap_or_default().to_string();
+                if param["in"] == "header" {
+                    strip_null(&mut param["schema"]);
+                }
+                match name.as_str() {
+                    "Idempotency-Key" => {
+                        keyed = true;
+                        param["schema"] = json!({"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN});
+                    }
+                    "cursor" | "after" => param["schema"]["minLength"] = json!(1),
+                    _ => {}
+                }
+            }
+            if method == "patch" {
+                if let Some(name) = op
+                    .get("requestBody")
+                    .and_then(|b| b["content"]["application/json"]["schema"]["$ref"].as_str())
+                    .and_then(|r| r.rsplit('/').next())
+                {
+                    patch_bodies.push(name.to_string());
+                }
+            }
+            let creates_at = creates_at(path);
+            for (status, response) in op["responses"].as_object_mut().expect("responses") {
+                let response = response.as_object_mut().expect("a response");
+                if !response.contains_key("description") {
+                    response.insert("description".into(), json!(describe_status(status)));
+                }
+                let headers = response.entry("headers").or_insert_with(|| json!({}));
+                let headers = headers.as_object_mut().expect("headers");
+                headers.insert("X-Request-Id".into(), header("X-Request-Id"));
+                if status == "503" {
+                    headers.insert("Retry-After".into(), header("Retry-After"));
+                }
+                if headers.contains_key("ETag") {
+                    headers.insert("ETag".into(), header("ETag"));
+                }
+                if keyed && status.starts_with('2') {
+                    headers.insert("Idempotent-Replayed".into(), header("Idempotent-Replayed"));
+                }
+                if status == "201" && method == "post" && creates_at.is_some() {
+                    headers.insert("Location".into(), header("Location"));
+                }
+            }
+        }
+    }
+
+    let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    for name in &names {
+        if let Some(item) = name.strip_prefix("Page_") {
+            if schemas.contains_key(item) {
+                schemas[name]["properties"]["items"]["items"] = json!({"$ref": format!("#/components/schemas/{item}")});
+            }
+        }
+    }
+    for name in patch_bodies {
+        let schema = &mut schemas[&name];
+        schema["minProperties"] = json!(1);
+        for property in schema["properties"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+            strip_null(property);
+        }
+    }
+    let request_only = reachable(doc, false);
+    let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
+    for (name, schema) in schemas.iter_mut() {
+        if request_only.contains(name) || !schema["properties"].is_object() {
+            continue;
+        }
+        let required: Vec<Value> = schema["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .filter(|field| !SOMETIMES_SENT.contains(&(name.as_str(), field.as_str())))
+            .map(|field| json!(field))
+            .collect();
+        schema["required"] = Value::Array(required);
+    }
+    schemas["Problem"]["properties"]["code"]["enum"] = json!(crate::error::CODES);
+    for name in &request_only_or_shared(doc) {
+        text_without_nul(&mut doc["components"]["schemas"][name]);
+    }
+    for item in doc["paths"].as_object_mut().expect("paths").values_mut() {
+        for op in item.as_object_mut().expect("a path item").values_mut() {
+            for param in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+                text_without_nul(&mut param["schema"]);
+            }
+            if let Some(body) = op.pointer_mut("/requestBody/content/application~1json/schema") {
+                text_without_nul(body);
+            }
+        }
+    }
+    bound_dates(doc);
+    // An operation's description is its summary when its doc comment has only one paragraph.
+    for item in doc["paths"].as_object_mut().expect("paths").values_mut() {
+        for op in item.as_object_mut().expect("a path item").values_mut() {
+            if op.get("description").is_none() {
+                if let Some(summary) = op.get("summary").cloned() {
+                    op["description"] = summary;
+                }
+            }
+        }
+    }
+}
+
+/// The schemas a request body or parameter can reach (those a client sends), by name.
+fn reachable(doc: &Value, _responses: bool) -> std::collections::HashSet<String> {
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v.as_str()) {
+                        ("$ref", Some(r)) => out.extend(r.strip_prefix("#/components/schemas/").map(str::to_string)),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut todo = Vec::new();
+    for item in doc["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            refs(&op["requestBody"], &mut todo);
+            refs(&op["parameters"], &mut todo);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            refs(&doc["components"]["schemas"][&name], &mut todo);
+        }
+    }
+    seen
+}
+
+/// The schemas a client sends (alone or also in answers).
+fn request_only_or_shared(doc: &Value) -> Vec<String> {
+    let mut names: Vec<String> = reachable(doc, false).into_iter().collect();
+    names.sort();
+    names
+}
+
+/// Every plain text of a schema a client sends says that NUL is not text (`"\\S"`, not blank,
+/// becomes not blank and no NUL). Stops at `$ref`: the schema named is walked on its own.
+fn text_without_nul(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else { return };
+    let is_text = match map.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if is_text && !map.contains_key("format") && !map.contains_key("enum") {
+        let pattern = match map.get("pattern").and_then(Value::as_str) {
+            None => Some(NO_NUL_PATTERN),
+            Some("\\S") => Some(NOT_BLANK_PATTERN),
+            Some(_) => None,
+        };
+        if let Some(pattern) = pattern {
+            map.insert("pattern".into(), json!(pattern));
+        }
+    }
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" => value.as_object_mut().into_iter().flat_map(|p| p.values_mut()).for_each(text_without_nul),
+            "items" | "additionalProperties" => text_without_nul(value),
+            "oneOf" | "anyOf" | "allOf" => value.as_array_mut().into_iter().flatten().for_each(text_without_nul),
+            _ => {}
+        }
+    }
+}
+
+/// Removes `null` from a schema's type (`["string", "null"]` → `"string"`, `oneOf [X, null]` → X).
+fn strip_null(schema: &mut Value) {
+    if let Some(types) = schema.get("type").and_then(Value::as_array) {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        schema["type"] = if kept.len() == 1 { kept[0].clone() } else { Value::Array(kept) };
+    }
+    if let Some(one_of) = schema.get("oneOf").and_then(Value::as_array) {
+        let kept: Vec<Value> = one_of.iter().filter(|s| s.get("type") != Some(&json!("null"))).cloned().collect();
+        if kept.len() == 1 {
+            let mut only = kept[0].clone();
+            if let (Some(map), Some(description)) = (only.as_object_mut(), schema.get("description")) {
+                map.entry("description").or_insert(description.clone());
+            }
+            *schema = only;
+        }
+    }
+}
+
+/// Every `format: date` and `format: date-time` gets the pattern of the years the service takes.
+fn bound_dates(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let pattern = match map.get("format").and_then(Value::as_str) {
+                Some("date") => Some(DATE_PATTERN),
+                Some("date-time") => Some(DATE_TIME_PATTERN),
+                _ => None,
+            };
+            if let Some(pattern) = pattern {
+                map.insert("pattern".into(), json!(pattern));
+            }
+            map.values_mut().for_each(bound_dates);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_dates),
+        _ => {}
+    }
+}
+
+/// The resource a successful POST to `path` creates, when it can be read back by its id.
+pub fn creates_at(path: &str) -> Option<&'static str> {
+    match path {
+        "/api/v1/citizens" => Some("/api/v1/citizens/"),
+        "/api/v1/cases" => Some("/api/v1/cases/"),
+        "/api/v1/committees" => Some("/api/v1/committees/"),
+        "/api/v1/committees/{id}/meetings" => Some("/api/v1/meetings/"),
+        "/api/v1/offers" => Some("/api/v1/offers/"),
+        _ => None,
+    }
+}
+
+fn describe_status(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "204" => "Done; no content",
+        "400" => "malformed_json: the body is not JSON",
+        "401" => "No valid bearer token",
+        "403" => "forbidden: the caller's role does not allow this operation",
+        "404" => "not_found: no such resource, or the caller does not take part in it",
+        "405" => "method_not_allowed",
+        "409" => "The resource's state does not allow this (see code)",
+        "412" => "precondition_failed: If-Match does not match the current ETag",
+        "413" => "payload_too_large: the body is over 256 KiB",
+        "415" => "unsupported_media_type: the body is not application/json",
+        "422" => "validation_failed (the request breaks this document), or a domain rule refused it (see code)",
+        "503" => "service_unavailable: retry after Retry-After seconds",
+        _ => "See the problem's code",
+    }
 }

@@ -620,7 +620,7 @@ async fn pages_neither_skip_nor_repeat_and_reading_the_log_is_itself_recorded() 
     let auditor = app.as_(AUDITOR);
     app.get("/api/v1/audit?limit=0", &auditor).await.problem(422, "validation_failed");
     app.get("/api/v1/audit?limit=201", &auditor).await.problem(422, "validation_failed");
-    app.get("/api/v1/audit?cursor=not-a-cursor", &auditor).await.problem(422, "validation_failed");
+    app.get("/api/v1/audit?cursor=not-a-cursor", &auditor).await.problem(422, "invalid_cursor");
 
     // reading the audit log is itself audited
     let res = send(app, Method::GET, &format!("/api/v1/audit?case_id={case}"), &auditor, None, "audit-read-1")

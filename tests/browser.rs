@@ -1,8 +1,12 @@
 //! Swagger UI tried in a real browser: headless Chromium (Debian's) authorizes with a minted
 //! token, executes GET /api/v1/committees and sees 200. The screenshot is kept under
-//! target/browser/ and its path printed for CI. `.ci/run` installs Chromium and playwright-core
-//! and sets HELHED_REQUIRE_BROWSER, so CI never skips this; elsewhere it is skipped (with a
-//! note) when they are not installed.
+//! target/browser/ and its path printed for CI.
+//!
+//! It needs Chromium and playwright-core, so it is `#[ignore]`d: a plain `cargo test`/`nextest`
+//! run reports it as skipped, never as passed. `scripts/test` installs what it can (Chromium with
+//! apt-get as root, `npm ci` in tests/browser), then runs it on its own with
+//! `--run-ignored ignored-only`, or prints a SKIPPED line saying what is missing (a failure
+//! under CI). Run by hand, it fails when Chromium or playwright-core is missing.
 
 mod common;
 
@@ -11,18 +15,15 @@ use std::path::Path;
 use common::world::{World, ADMIN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and tests/browser/node_modules: scripts/test runs it when they are installed"]
 async fn swagger_ui_authorizes_and_executes_a_call() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let ready = Path::new(&chromium).exists() && root.join("tests/browser/node_modules/playwright-core").exists();
-    if !ready {
-        assert!(
-            std::env::var("HELHED_REQUIRE_BROWSER").is_err(),
-            "Chromium or playwright-core is missing: apt-get install chromium; (cd tests/browser && npm ci)"
-        );
-        eprintln!("skipped: install chromium and run `npm ci` in tests/browser to try Swagger UI in a browser");
-        return;
-    }
+    assert!(Path::new(&chromium).exists(), "no Chromium at {chromium} (set CHROMIUM, or apt-get install chromium)");
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core").exists(),
+        "playwright-core is missing: (cd tests/browser && npm ci)"
+    );
     let world = World::new().await;
     let token = world.token(ADMIN);
     let dir = std::env::var("CARGO_TARGET_DIR")

@@ -82,9 +82,22 @@ async fn refused(
     res
 }
 
-/// `refused` for a 422 validation_failed that names exactly these fields.
+/// `refused` for a 422 validation_failed (the request breaks the OpenAPI document) that names
+/// exactly these fields.
 async fn invalid(world: &World, case: &str, fields: &[&str], request: impl Future<Output = Response>) -> Response {
-    let res = refused(world, case, 422, "validation_failed", request).await;
+    rejected(world, case, "validation_failed", fields, request).await
+}
+
+/// `refused` for a 422 with this code (a schema-valid request a rule refuses), naming exactly
+/// these fields.
+async fn rejected(
+    world: &World,
+    case: &str,
+    code: &str,
+    fields: &[&str],
+    request: impl Future<Output = Response>,
+) -> Response {
+    let res = refused(world, case, 422, code, request).await;
     assert_eq!(res.fields(), fields, "body: {}", res.text);
     res
 }
@@ -258,23 +271,26 @@ async fn the_citizens_participation_is_recorded_either_way() {
     let (case, meeting) = awaiting_on_agenda(&world, ADULT).await;
     let body = |participation: Value| with(initial_decision(&case, ADULT), "citizen_participation", participation);
 
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
         &["citizen_participation.form"],
         decide(&world, &meeting, ADULT, &body(json!({"took_part": true, "citizen_view": "fine"}))),
     )
     .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
         &["citizen_participation.reason_not"],
         decide(&world, &meeting, ADULT, &body(json!({"took_part": false}))),
     )
     .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
         &["citizen_participation.reason_not"],
         decide(&world, &meeting, ADULT, &body(json!({"took_part": false, "reason_not": "  \n "}))),
     )
@@ -321,14 +337,21 @@ async fn an_initial_decision_is_the_whole_package() {
 
     // Each part of the package is required.
     for field in ["plan", "coordinator", "budget_frame_ore", "follow_up_on"] {
-        invalid(&world, &case, &[field], decide(&world, &meeting, ADULT, &with(full.clone(), field, Value::Null)))
-            .await;
+        rejected(
+            &world,
+            &case,
+            "inconsistent_request",
+            &[field],
+            decide(&world, &meeting, ADULT, &with(full.clone(), field, Value::Null)),
+        )
+        .await;
     }
 
     // A closure reason is not part of an initial decision.
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
         &["closure_reason"],
         decide(&world, &meeting, ADULT, &with(full.clone(), "closure_reason", json!("education"))),
     )
@@ -370,10 +393,20 @@ async fn an_initial_decision_is_the_whole_package() {
 async fn the_frame_is_from_one_ore_to_the_maximum() {
     let world = World::new().await;
     let (case, meeting) = awaiting_on_agenda(&world, ADULT).await;
-    for frame in [0i64, -1, -5_000_000, 5_000_001, 9_000_000_000] {
-        invalid(
+    // Below one øre the document itself refuses; above the municipality's maximum (which the
+    // document cannot know: HELHED_MAX_FRAME_ORE) is its own refusal.
+    for (frame, code) in [
+        (0i64, "validation_failed"),
+        (-1, "validation_failed"),
+        (-5_000_000, "validation_failed"),
+        (5_000_001, "frame_above_maximum"),
+        (9_000_000_000, "frame_above_maximum"),
+        (100_000_000_001, "validation_failed"),
+    ] {
+        rejected(
             &world,
             &case,
+            code,
             &["budget_frame_ore"],
             decide(&world, &meeting, ADULT, &with(initial_decision(&case, ADULT), "budget_frame_ore", json!(frame))),
         )
@@ -407,9 +440,10 @@ async fn the_follow_up_lies_after_the_meeting() {
     let (case, meeting) = awaiting_on_agenda(&world, ADULT).await;
     // The meeting is tomorrow: yesterday, today and tomorrow itself are all too early.
     for days in [-1, 0, 1] {
-        invalid(
+        rejected(
             &world,
             &case,
+            "date_not_allowed",
             &["follow_up_on"],
             decide(&world, &meeting, ADULT, &with(initial_decision(&case, ADULT), "follow_up_on", json!(date(days)))),
         )
@@ -530,7 +564,7 @@ async fn agenda_rules() {
         &world,
         &youth_case,
         422,
-        "validation_failed",
+        "inconsistent_request",
         world.app.post(&agenda_path(&meeting), &leader, &json!({"case_id": youth_case})),
     )
     .await;
@@ -705,9 +739,10 @@ async fn a_revision_sets_no_frame_below_what_is_spent() {
     let (case, meeting) = active_on_new_agenda(&world, ADULT).await;
     world.app.conn().batch_execute(&format!("UPDATE cases SET spent_ore = 3000000 WHERE id = '{case}'")).unwrap();
 
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
         &["budget_frame_ore"],
         decide(
             &world,
@@ -717,9 +752,10 @@ async fn a_revision_sets_no_frame_below_what_is_spent() {
         ),
     )
     .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
         &["budget_frame_ore"],
         decide(
             &world,
@@ -729,9 +765,10 @@ async fn a_revision_sets_no_frame_below_what_is_spent() {
         ),
     )
     .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "frame_above_maximum",
         &["budget_frame_ore"],
         decide(
             &world,
@@ -761,12 +798,19 @@ async fn a_revision_sets_no_frame_below_what_is_spent() {
 async fn a_revision_changes_something_and_closes_nothing() {
     let world = World::new().await;
     let (case, meeting) = active_on_new_agenda(&world, ADULT).await;
-    let res =
-        invalid(&world, &case, &["body"], decide(&world, &meeting, ADULT, &decision(&case, ADULT, "revision"))).await;
-    assert!(messages(&res)[0].contains("at least one"), "body: {}", res.text);
-    invalid(
+    let res = rejected(
         &world,
         &case,
+        "inconsistent_request",
+        &["body"],
+        decide(&world, &meeting, ADULT, &decision(&case, ADULT, "revision")),
+    )
+    .await;
+    assert!(messages(&res)[0].contains("at least one"), "body: {}", res.text);
+    rejected(
+        &world,
+        &case,
+        "inconsistent_request",
         &["closure_reason"],
         decide(
             &world,
@@ -776,9 +820,10 @@ async fn a_revision_changes_something_and_closes_nothing() {
         ),
     )
     .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "date_not_allowed",
         &["follow_up_on"],
         decide(&world, &meeting, ADULT, &with(decision(&case, ADULT, "revision"), "follow_up_on", json!(date(1)))),
     )
@@ -900,21 +945,35 @@ async fn a_follow_up_sets_the_next_follow_up_date() {
     let world = World::new().await;
     let (case, meeting) = active_on_new_agenda(&world, ADULT).await;
 
-    invalid(&world, &case, &["follow_up_on"], decide(&world, &meeting, ADULT, &decision(&case, ADULT, "follow_up")))
-        .await;
-    let with_date = with(decision(&case, ADULT, "follow_up"), "follow_up_on", json!(date(90)));
-    invalid(&world, &case, &["plan"], decide(&world, &meeting, ADULT, &with(with_date.clone(), "plan", plan_two())))
-        .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
+        &["follow_up_on"],
+        decide(&world, &meeting, ADULT, &decision(&case, ADULT, "follow_up")),
+    )
+    .await;
+    let with_date = with(decision(&case, ADULT, "follow_up"), "follow_up_on", json!(date(90)));
+    rejected(
+        &world,
+        &case,
+        "inconsistent_request",
+        &["plan"],
+        decide(&world, &meeting, ADULT, &with(with_date.clone(), "plan", plan_two())),
+    )
+    .await;
+    rejected(
+        &world,
+        &case,
+        "inconsistent_request",
         &["budget_frame_ore"],
         decide(&world, &meeting, ADULT, &with(with_date.clone(), "budget_frame_ore", json!(1_000_000))),
     )
     .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "date_not_allowed",
         &["follow_up_on"],
         decide(&world, &meeting, ADULT, &with(with_date.clone(), "follow_up_on", json!(date(-3)))),
     )
@@ -942,11 +1001,18 @@ async fn a_closure_decision_closes_the_case_for_good() {
     let plan = world.app.get(&format!("{}/plan", case_path(&case)), &coordinator).await.expect(200).body;
     let iid = plan["interventions"][0]["id"].as_str().unwrap().to_string();
 
-    invalid(&world, &case, &["closure_reason"], decide(&world, &meeting, ADULT, &decision(&case, ADULT, "closure")))
-        .await;
-    invalid(
+    rejected(
         &world,
         &case,
+        "inconsistent_request",
+        &["closure_reason"],
+        decide(&world, &meeting, ADULT, &decision(&case, ADULT, "closure")),
+    )
+    .await;
+    rejected(
+        &world,
+        &case,
+        "inconsistent_request",
         &["follow_up_on"],
         decide(
             &world,

@@ -124,7 +124,7 @@ async fn the_feed_is_the_departments_and_carries_no_personal_data() {
     for roles in [&["caseworker"][..], &["leader"], &["auditor"]] {
         app.get("/api/v1/events", &app.token("x", "social", roles)).await.problem(403, "forbidden");
     }
-    app.get("/api/v1/events?after=garbage", &school).await.problem(422, "validation_failed");
+    app.get("/api/v1/events?after=garbage", &school).await.problem(422, "invalid_cursor");
     // a cursor at the end gives nothing new, and itself back
     let cursor = res.body["next_cursor"].as_str().unwrap();
     let res = app.get(&format!("/api/v1/events?after={cursor}"), &labour).await.expect(200);

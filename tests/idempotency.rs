@@ -344,7 +344,7 @@ async fn a_failed_request_stores_nothing_under_its_key() {
     post_keyed(app, CASES, &rita, "retry-me", &incomplete).await.problem(422, "validation_failed");
     // refused inside the transaction that took the key: no such citizen
     let unknown = referral(&uuid::Uuid::new_v4().to_string());
-    let res = post_keyed(app, CASES, &rita, "retry-me", &unknown).await.problem(422, "validation_failed");
+    let res = post_keyed(app, CASES, &rita, "retry-me", &unknown).await.problem(422, "unknown_reference");
     assert_eq!(res.fields(), ["citizen_id"]);
     assert_eq!(count_keys(app), 0, "a failure leaves no key behind");
     assert_eq!(count_cases(app), 0);

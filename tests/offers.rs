@@ -147,5 +147,5 @@ async fn a_plan_intervention_may_point_to_an_offer_that_exists() {
     let res = app.post(&path, &coordinator, &body).await.expect(201);
     assert_eq!(res.body["offer_id"], offer_id.as_str());
     let body = json!({"title": "Bostøtte", "responsible_department": "social", "offer_id": uuid::Uuid::new_v4()});
-    app.post(&path, &coordinator, &body).await.problem(422, "validation_failed");
+    app.post(&path, &coordinator, &body).await.problem(422, "unknown_reference");
 }

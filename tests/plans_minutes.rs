@@ -338,11 +338,11 @@ async fn adjustments_are_validated_and_goals_cannot_change_this_way() {
     // POST: end before start; an offer not in the catalog; goals; a typo'd field; no title.
     let mut body = new_intervention();
     body["end_on"] = json!(day(-1));
-    let res = app.post(&interventions_path(&case), &coordinator, &body).await.problem(422, "validation_failed");
+    let res = app.post(&interventions_path(&case), &coordinator, &body).await.problem(422, "inconsistent_request");
     assert!(res.fields().iter().any(|f| f.ends_with("end_on")), "{}", res.text);
     let mut body = new_intervention();
     body["offer_id"] = json!(Uuid::new_v4());
-    let res = app.post(&interventions_path(&case), &coordinator, &body).await.problem(422, "validation_failed");
+    let res = app.post(&interventions_path(&case), &coordinator, &body).await.problem(422, "unknown_reference");
     assert!(res.fields().iter().any(|f| f.ends_with("offer_id")), "{}", res.text);
     let mut body = new_intervention();
     body["goals"] = json!([{"area": "housing", "description": "A new goal"}]);
@@ -377,7 +377,7 @@ async fn adjustments_are_validated_and_goals_cannot_change_this_way() {
     let res = app
         .patch(&intervention_path(&case, &iid), &coordinator, &json!({"end_on": day(-1)}))
         .await
-        .problem(422, "validation_failed");
+        .problem(422, "inconsistent_request");
     assert!(res.fields().iter().any(|f| f.ends_with("end_on")), "{}", res.text);
     app.patch(&intervention_path(&case, &Uuid::new_v4().to_string()), &coordinator, &json!({"status": "active"}))
         .await
@@ -501,7 +501,7 @@ async fn participation_notes_are_validated_and_for_the_coordinator_only() {
     let res = app
         .post(&participation_path(&case), &coordinator, &json!({"on": day(1), "form": "meeting"}))
         .await
-        .problem(422, "validation_failed");
+        .problem(422, "date_not_allowed");
     assert!(res.fields().contains(&"on".to_string()), "{}", res.text);
     let res = app
         .post(&participation_path(&case), &coordinator, &json!({"on": day(-1), "form": "carrier_pigeon"}))
@@ -747,9 +747,10 @@ async fn follow_ups_filter_by_date_and_committee_and_page_without_gaps() {
     assert_eq!(seen, [overdue, youth, later]);
 
     // Bad parameters.
+    for query in ["cursor=garbage", "cursor=%21%21%21"] {
+        app.get(&format!("/api/v1/follow-ups?{query}"), &coordinator).await.problem(422, "invalid_cursor");
+    }
     for query in [
-        "cursor=garbage".to_string(),
-        "cursor=%21%21%21".to_string(),
         "limit=0".to_string(),
         "limit=201".to_string(),
         "due_before=tomorrow".to_string(),

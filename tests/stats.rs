@@ -93,5 +93,5 @@ async fn medians_percentiles_waits_participation_and_frame_use() {
     app.get(&format!("/api/v1/stats/flow?committee_id={}", uuid::Uuid::new_v4()), &leader)
         .await
         .problem(404, "not_found");
-    app.get(&format!("/api/v1/stats/flow?from={from}&to={from}"), &leader).await.problem(422, "validation_failed");
+    app.get(&format!("/api/v1/stats/flow?from={from}&to={from}"), &leader).await.problem(422, "inconsistent_request");
 }

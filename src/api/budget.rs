@@ -23,7 +23,7 @@ use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::budget::{self, SpendCategory};
-use crate::domain::{CaseStatus, Department};
+use crate::domain::{CaseStatus, Department, FieldError};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store;
@@ -47,12 +47,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct SpendRequest {
-    /// A positive whole number of øre (100 øre = 1 DKK).
-    #[schema(minimum = 1, maximum = 9_223_372_036_854_775_807i64)]
+    /// A positive whole number of øre (100 øre = 1 DKK); more than remains of the frame is 409
+    /// `budget_exceeded`.
+    #[schema(minimum = 1, maximum = 100_000_000_000i64)]
     pub amount_ore: i64,
     pub category: SpendCategory,
     #[validate(length(min = 1, max = 1000))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub description: String,
     /// The plan intervention the spend serves, if any.
     pub intervention_id: Option<Uuid>,
@@ -62,7 +63,7 @@ pub struct SpendRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReversalRequest {
     #[validate(length(min = 1, max = 1000))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -200,11 +201,10 @@ pub async fn spend(
     key: IdempotencyKey,
     body: Json<SpendRequest>,
     db: web::Data<Db>,
-    state: web::Data<crate::State>,
 ) -> Result<HttpResponse, AppError> {
     let digest = *body.digest();
     let (id, s) = (id.0, body.into_inner());
-    if let Some(error) = budget::check_amount(s.amount_ore, state.max_frame_ore) {
+    if let Some(error) = budget::check_amount(s.amount_ore) {
         return Err(AppError::Validation(vec![error]));
     }
     let description = s.description.trim().to_string();
@@ -221,10 +221,10 @@ pub async fn spend(
                         let version = store::plans::latest_version(conn, id)?.unwrap_or(0);
                         let plan = super::plans::load(conn, id, version)?;
                         if !plan.is_some_and(|plan| plan.interventions.iter().any(|i| i.id == intervention)) {
-                            return Err(AppError::validation(
+                            return Err(AppError::UnknownReference(vec![FieldError::new(
                                 "intervention_id",
                                 "the case's plan has no such intervention",
-                            ));
+                            )]));
                         }
                     }
                     if !budget::fits(case.frame_ore, case.spent_ore, s.amount_ore) {

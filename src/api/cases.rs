@@ -79,7 +79,7 @@ pub struct ReferralRequest {
     pub involved_caseworkers: Vec<PersonRef>,
     #[serde(default)]
     #[validate(length(max = 100), custom(function = "super::short_texts"))]
-    #[schema(max_items = 100)]
+    #[schema(max_items = 100, value_type = Vec<super::ShortText>)]
     pub current_interventions: Vec<String>,
     /// The citizen's own view of their situation.
     #[validate(length(max = 20000))]
@@ -110,7 +110,7 @@ pub struct ReferralPatch {
     #[schema(max_items = 50)]
     pub involved_caseworkers: Option<Vec<PersonRef>>,
     #[validate(length(max = 100), custom(function = "super::short_texts"))]
-    #[schema(max_items = 100)]
+    #[schema(max_items = 100, value_type = Option<Vec<super::ShortText>>)]
     pub current_interventions: Option<Vec<String>>,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -292,6 +292,7 @@ pub struct CaseListQuery {
     pub track: Option<Track>,
     pub committee_id: Option<Uuid>,
     /// The coordinator's `sub`.
+    #[param(min_length = 1, max_length = 255)]
     pub coordinator: Option<String>,
     pub involved_department: Option<Department>,
     /// Cases whose follow-up date is before this date.
@@ -317,7 +318,7 @@ pub struct PageQuery {
 pub struct HistoryEvent {
     pub id: i64,
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: store::events::EventTypeName,
     pub at: DateTime<Utc>,
     pub actor: HistoryActor,
     pub detail: serde_json::Value,
@@ -496,18 +497,24 @@ pub async fn refer(
     let answer = db
         .tx(move |conn| {
             idempotency::once(conn, &p, &key, &digest, |conn| {
-                let citizen = store::citizens::find(conn, r.citizen_id)?
-                    .ok_or_else(|| AppError::validation("citizen_id", "no citizen is registered with this id"))?;
+                let citizen = store::citizens::find(conn, r.citizen_id)?.ok_or_else(|| {
+                    AppError::UnknownReference(vec![crate::domain::FieldError::new(
+                        "citizen_id",
+                        "no citizen is registered with this id",
+                    )])
+                })?;
                 let now = Utc::now();
                 let age = cpr::age_on(citizen.birth_date, now.date_naive());
                 let justification = trimmed(r.under_18_justification);
                 let track =
                     eligibility::track_for(age, justification.as_deref(), &r.exclusions).map_err(|e| match e {
                         Ineligible::OutsideTargetGroup(rules) => AppError::OutsideTargetGroup(rules),
-                        Ineligible::JustificationMissing => AppError::validation(
-                            "under_18_justification",
-                            "a citizen aged 15–17 is referred only with a written professional justification",
-                        ),
+                        Ineligible::JustificationMissing => {
+                            AppError::ReferralIncomplete(vec![crate::domain::FieldError::new(
+                                "under_18_justification",
+                                "a citizen aged 15–17 is referred only with a written professional justification",
+                            )])
+                        }
                     })?;
                 let committee = store::committees::active_for_track(conn, track.as_str())?
                     .ok_or_else(|| AppError::Conflict(format!("there is no active {track} committee to refer to")))?;
@@ -550,7 +557,7 @@ pub async fn refer(
             })
         })
         .await?;
-    Ok(answer.respond())
+    Ok(answer.respond_at("/api/v1/cases/"))
 }
 
 /// Loads a case the caller sees for a change, locked; a case they do not see is a recorded 404.
@@ -618,9 +625,10 @@ fn edit_referral(
     // justification are checked again against that age.
     eligibility::track_for(case.age_at_referral, justification.as_deref(), &exclusions).map_err(|e| match e {
         Ineligible::OutsideTargetGroup(rules) => AppError::OutsideTargetGroup(rules),
-        Ineligible::JustificationMissing => {
-            AppError::validation("under_18_justification", "a citizen aged 15–17 needs the written justification")
-        }
+        Ineligible::JustificationMissing => AppError::ReferralIncomplete(vec![crate::domain::FieldError::new(
+            "under_18_justification",
+            "a citizen aged 15–17 needs the written justification",
+        )]),
     })?;
     let fields = ReferralFields {
         problem_areas: patch
@@ -668,7 +676,7 @@ pub async fn screen(
 ) -> Result<HttpResponse, AppError> {
     let digest = *body.digest();
     let (id, s, headers) = (id.0, body.into_inner(), req.headers().clone());
-    referral::check_screening(s.outcome, s.reason).map_err(|e| AppError::Validation(vec![e]))?;
+    referral::check_screening(s.outcome, s.reason).map_err(|e| AppError::InconsistentRequest(vec![e]))?;
     let answer = db
         .tx(move |conn| {
             audit::on_case(&p, id, Purpose::Screening, || {
@@ -832,7 +840,7 @@ pub async fn history(
                     .into_iter()
                     .map(|e| HistoryEvent {
                         id: e.id,
-                        type_: e.type_,
+                        type_: store::events::EventTypeName(e.type_),
                         at: e.at,
                         actor: HistoryActor { iss: e.actor_iss, sub: e.actor_sub, department: e.actor_dept },
                         detail: e.detail,
@@ -862,7 +870,7 @@ pub async fn participation(
     let digest = *body.digest();
     let (id, note) = (id.0, body.into_inner());
     if note.on > Utc::now().date_naive() {
-        return Err(AppError::validation("on", "must not be in the future"));
+        return Err(AppError::DateNotAllowed(vec![crate::domain::FieldError::new("on", "must not be in the future")]));
     }
     let answer = db
         .tx(move |conn| {

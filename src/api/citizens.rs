@@ -34,7 +34,7 @@ pub struct CitizenRequest {
     #[schema(pattern = "^[0-9]{6}-?[0-9]{4}$", example = "0101901234")]
     pub cpr: String,
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
 }
 
@@ -71,7 +71,8 @@ pub async fn register(
     access::require_referrer_role(&p)?;
     let digest = *body.digest();
     let body = body.into_inner();
-    let cpr = Cpr::parse(body.cpr.trim()).map_err(|e| AppError::validation("cpr", e.to_string()))?;
+    let cpr = Cpr::parse(body.cpr.trim())
+        .map_err(|e| AppError::CprInvalid(vec![crate::domain::FieldError::new("cpr", e.to_string())]))?;
     let name = body.name.trim().to_string();
     if name.is_empty() {
         return Err(AppError::validation("name", "is required"));
@@ -94,7 +95,7 @@ pub async fn register(
             })
         })
         .await?;
-    Ok(answer.respond())
+    Ok(answer.respond_at("/api/v1/citizens/"))
 }
 
 /// A citizen, for a principal who sees one of the citizen's cases.

@@ -46,7 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct CommitteeRequest {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub track: Track,
     /// The two departments that send leaders and caseworkers, then the fixed-staff department.
@@ -58,7 +58,7 @@ pub struct CommitteeRequest {
 #[serde(deny_unknown_fields)]
 pub struct CommitteePatch {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     /// Only one committee per track is active; new referrals go to it.
     pub active: Option<bool>,
@@ -216,7 +216,7 @@ pub async fn create(
             })
         })
         .await?;
-    Ok(answer.respond())
+    Ok(answer.respond_at("/api/v1/committees/"))
 }
 
 /// Two creations racing for a track meet the database's one-active-per-track index.

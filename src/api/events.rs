@@ -36,10 +36,8 @@ pub struct FeedQuery {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Event {
     pub id: i64,
-    /// `case.referred`, `case.updated`, `case.screened`, `decision.recorded`, `plan.adopted`,
-    /// `plan.amended`, `coordinator.changed`, `budget.spent`, `budget.reversed`, `case.closed`.
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: crate::store::events::EventTypeName,
     pub case_id: Uuid,
     pub at: DateTime<Utc>,
 }
@@ -86,8 +84,15 @@ pub async fn list(p: Principal, q: Query<FeedQuery>, db: web::Data<Db>) -> Resul
                     citizen_ids: vec![],
                 },
             )?;
-            let items =
-                rows.into_iter().map(|r| Event { id: r.id, type_: r.type_, case_id: r.case_id, at: r.at }).collect();
+            let items = rows
+                .into_iter()
+                .map(|r| Event {
+                    id: r.id,
+                    type_: crate::store::events::EventTypeName(r.type_),
+                    case_id: r.case_id,
+                    at: r.at,
+                })
+                .collect();
             Ok(Feed { items, next_cursor })
         })
         .await?;

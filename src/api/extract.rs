@@ -87,6 +87,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
+        let operation = (req.method().to_string(), req.match_pattern().unwrap_or_default());
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -108,18 +109,23 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse(&body)
+            parse(&operation.0, &operation.1, &body)
         })
     }
 }
 
-/// Parses and validates a JSON body.
-pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<Json<T>, AppError> {
+/// Parses a JSON body and validates it: against the OpenAPI document's schema of the operation
+/// (`method`, route template) first, so every wrong field is listed, then by serde and the
+/// type's own rules, which the document repeats and so should never be the ones to refuse.
+pub fn parse<T: DeserializeOwned + Validate>(method: &str, template: &str, body: &[u8]) -> Result<Json<T>, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::MalformedJson(format!("not valid JSON (line {}, column {})", e.line(), e.column())))?;
     if let Some(path) = find_nul(&value, String::new()) {
         return Err(AppError::validation(path, "text may not contain the NUL character (\\u0000)"));
     }
+    super::contract::contract().check_body(method, template, &value)?;
+    // JSON Schema counts 100.0 as the integer 100; so does the digest, and so does serde.
+    let value = integral(value);
     let mut bytes = Vec::with_capacity(body.len());
     canonical(&value, &mut bytes);
     let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
@@ -130,6 +136,20 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<Json<T>, App
     })?;
     value.validate().map_err(|e| AppError::Validation(flatten(&e, "")))?;
     Ok(Json { value, digest })
+}
+
+/// Every number with no fraction, written as a float (`100.0`), as the integer it is.
+fn integral(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, integral(v))).collect()),
+        other => other,
+    }
 }
 
 fn join(prefix: &str, key: &str) -> String {
@@ -262,6 +282,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Query<T>, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let template = req.match_pattern().unwrap_or_default();
+        if let Err(e) = super::contract::contract().check_query(req.method().as_str(), &template, req.query_string()) {
+            return std::future::ready(Err(e));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
         std::future::ready(serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
             let path = e.path().to_string();

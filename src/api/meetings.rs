@@ -111,7 +111,7 @@ pub struct DecisionRequest {
     pub kind: DecisionKind,
     /// The `sub`s of the fixed members present.
     #[validate(length(max = 20))]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Vec<super::SubText>)]
     pub members_present: Vec<String>,
     #[validate(nested)]
     pub citizen_participation: CitizenParticipation,
@@ -121,7 +121,10 @@ pub struct DecisionRequest {
     /// `initial` (required) and `revision`: the coordinating caseworker.
     #[validate(nested)]
     pub coordinator: Option<PersonRef>,
-    /// `initial` (required) and `revision`: the budget and action frame, in øre.
+    /// `initial` (required) and `revision`: the budget and action frame, in øre: at least 1, and
+    /// at most the municipality's `HELHED_MAX_FRAME_ORE` (default 5,000,000; above it 422
+    /// `frame_above_maximum`).
+    #[schema(minimum = 1, maximum = 100_000_000_000i64)]
     pub budget_frame_ore: Option<i64>,
     /// `initial`, `follow_up` (required) and `revision`: when the case returns to the committee.
     pub follow_up_on: Option<NaiveDate>,
@@ -289,7 +292,7 @@ pub async fn create(
             })
         })
         .await?;
-    Ok(answer.respond())
+    Ok(answer.respond_at("/api/v1/meetings/"))
 }
 
 /// A committee's meetings.
@@ -428,7 +431,10 @@ pub async fn add_to_agenda(
                     let case = store::cases::lock_visible(conn, &p, body.case_id)?
                         .ok_or_else(|| audit::deny(&p, "case", body.case_id, Purpose::Committee))?;
                     if case.committee_id != meeting.committee_id {
-                        return Err(AppError::validation("case_id", "the case belongs to another committee's track"));
+                        return Err(AppError::InconsistentRequest(vec![FieldError::new(
+                            "case_id",
+                            "the case belongs to another committee's track",
+                        )]));
                     }
                     let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Closed);
                     if !matches!(status, CaseStatus::AwaitingCommittee | CaseStatus::Active) {
@@ -605,19 +611,31 @@ pub(crate) fn decide_on(
     if !broken.is_empty() {
         return Err(AppError::QuorumNotMet(broken));
     }
+    // The fields the schema accepts, held against each other, the calendar and the ledger; the
+    // first kind of refusal found is the answer's code, with each field it concerns.
     let participation = &d.citizen_participation;
-    let mut broken =
+    let mut inconsistent =
         decision::check_participation(participation.took_part, participation.form, participation.reason_not.as_deref());
-    broken.extend(check_fields(&d));
+    inconsistent.extend(check_fields(&d));
+    let mut dates = Vec::new();
     let today = Utc::now().date_naive();
     if let Some(follow_up_on) = d.follow_up_on {
-        broken.extend(decision::check_follow_up(follow_up_on, meeting.scheduled_at.date_naive(), today));
+        dates.extend(decision::check_follow_up(follow_up_on, meeting.scheduled_at.date_naive(), today));
     }
-    if let Some(frame) = d.budget_frame_ore {
-        broken.extend(decision::check_frame(frame, max_frame_ore, case.spent_ore));
+    let mut above_maximum = Vec::new();
+    match d.budget_frame_ore.and_then(|frame| decision::check_frame(frame, max_frame_ore, case.spent_ore)) {
+        Some(decision::FrameRefusal::AboveMaximum(e)) => above_maximum.push(e),
+        Some(decision::FrameRefusal::BelowSpent(e)) => inconsistent.push(e),
+        None => {}
     }
-    if !broken.is_empty() {
-        return Err(AppError::Validation(broken));
+    if !inconsistent.is_empty() {
+        return Err(AppError::InconsistentRequest(inconsistent));
+    }
+    if !dates.is_empty() {
+        return Err(AppError::DateNotAllowed(dates));
+    }
+    if !above_maximum.is_empty() {
+        return Err(AppError::FrameAboveMaximum(above_maximum));
     }
     let plan = d.plan.map(|plan| plan.into_plan(conn)).transpose()?;
 
@@ -764,8 +782,8 @@ fn decision_view(d: Decision) -> DecisionView {
 /// The meeting's minutes, as JSON or (with `Accept: text/markdown`) as a document to file.
 #[utoipa::path(get, operation_id = "meetings_minutes", path = "/api/v1/meetings/{id}/minutes", tag = "meetings", params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = Minutes, content_type = "application/json"),
-        (status = 200, description = "The minutes as Markdown", body = String, content_type = "text/markdown"),
+        (status = 200, description = "The minutes: as JSON, or as Markdown (in Danish) with `Accept: text/markdown`",
+            content((Minutes = "application/json"), (String = "text/markdown"))),
         (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn minutes(p: Principal, id: Id, req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, AppError> {

@@ -6,6 +6,7 @@ pub mod budget;
 pub mod cases;
 pub mod citizens;
 pub mod committees;
+pub mod contract;
 pub mod events;
 pub mod extract;
 pub mod follow_ups;
@@ -43,6 +44,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A resource's answer to a method it does not have: 405 with `Allow`.
 pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
     web::route().to(move || async move { Err::<HttpResponse, _>(AppError::MethodNotAllowed(allow)) })
+}
+
+/// Whether the request's `Accept` admits `media` (`type/subtype`): no `Accept` admits anything;
+/// otherwise an entry of that type, `type/*` or `*/*` with a non-zero `q`.
+pub fn accepts(req: &actix_web::HttpRequest, media: &str) -> bool {
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
+    accept.split(',').any(|entry| {
+        let mut parts = entry.split(';').map(str::trim);
+        let range = parts.next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .filter_map(|q| q.parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        q > 0.0 && (range == "*/*" || range == media || range == format!("{kind}/*"))
+    })
+}
+
+/// 406 `not_acceptable` unless the request's `Accept` admits `media`.
+pub fn require_accepts(req: &actix_web::HttpRequest, media: &'static str) -> Result<(), AppError> {
+    if accepts(req, media) {
+        Ok(())
+    } else {
+        Err(AppError::NotAcceptable(media))
+    }
 }
 
 /// A person named in a request or a response: a caseworker, leader or staff member.
@@ -108,6 +137,38 @@ pub fn check_if_match(headers: &HeaderMap, version: i32) -> Result<(), AppError>
         Err(AppError::PreconditionFailed)
     }
 }
+
+/// A short text in a list (e.g. a current intervention): 1–1000 characters, not blank. Only
+/// the OpenAPI document's view of such an item; the Rust type stays `String`.
+pub struct ShortText;
+
+impl utoipa::PartialSchema for ShortText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(1000))
+            .pattern(Some("\\S"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ShortText {}
+
+/// A person's `sub` in a list (e.g. the members present): 1–255 characters.
+pub struct SubText;
+
+impl utoipa::PartialSchema for SubText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(255))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SubText {}
 
 /// Each text of a list is non-empty and at most 1000 characters.
 pub fn short_texts(items: &[String]) -> Result<(), ValidationError> {

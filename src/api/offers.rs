@@ -47,12 +47,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct OfferRequest {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub department: Department,
     /// The kind of offer, e.g. `housing_support`, `mentor_support`, `education`.
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub category: String,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -70,10 +70,10 @@ pub struct OfferRequest {
 #[serde(deny_unknown_fields)]
 pub struct OfferPatch {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub category: Option<String>,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -90,8 +90,10 @@ pub struct OfferPatch {
 #[into_params(parameter_in = Query)]
 pub struct OfferQuery {
     /// Words in the name or description (case-insensitive).
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub department: Option<Department>,
+    #[param(max_length = 100)]
     pub category: Option<String>,
     /// Offers for this track (those for both tracks included).
     pub track: Option<OfferTrack>,
@@ -234,7 +236,7 @@ pub async fn create(
             })
         })
         .await?;
-    Ok(answer.respond())
+    Ok(answer.respond_at("/api/v1/offers/"))
 }
 
 /// Change an offer (send its `ETag` as `If-Match`).

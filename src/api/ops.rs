@@ -1,7 +1,7 @@
 //! Operations endpoints outside `/api/v1`, without authentication: liveness, readiness and
 //! Prometheus metrics.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,15 +21,21 @@ pub struct Health {
 }
 
 /// The process is up. Never touches the database.
-#[utoipa::path(get, operation_id = "ops_live", path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
-pub async fn live() -> web::Json<Health> {
-    web::Json(Health { status: "live".into() })
+#[utoipa::path(get, operation_id = "ops_live", path = "/health/live", tag = "operations",
+    responses((status = 200, body = Health), (status = 406, description = "not_acceptable: Accept names no JSON", body = Problem)),
+    security(()))]
+pub async fn live(req: HttpRequest) -> Result<web::Json<Health>, AppError> {
+    super::require_accepts(&req, "application/json")?;
+    Ok(web::Json(Health { status: "live".into() }))
 }
 
 /// The database answers; 503 while it does not.
 #[utoipa::path(get, operation_id = "ops_ready", path = "/health/ready", tag = "operations",
-    responses((status = 200, body = Health), (status = 503, body = Problem)))]
-pub async fn ready(db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
+    responses((status = 200, body = Health), (status = 406, description = "not_acceptable: Accept names no JSON", body = Problem),
+        (status = 503, body = Problem)),
+    security(()))]
+pub async fn ready(req: HttpRequest, db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
+    super::require_accepts(&req, "application/json")?;
     if db.ready().await {
         Ok(web::Json(Health { status: "ready".into() }))
     } else {
@@ -39,10 +45,13 @@ pub async fn ready(db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
 
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, operation_id = "ops_metrics", path = "/metrics", tag = "operations",
-    responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(db: web::Data<Db>) -> HttpResponse {
+    responses((status = 200, content_type = "text/plain", body = String),
+        (status = 406, description = "not_acceptable: Accept names no plain text", body = Problem)),
+    security(()))]
+pub async fn metrics(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+    super::require_accepts(&req, "text/plain")?;
     let state = db.pool().state();
     let domain = db.run(|conn| Ok(crate::store::cases::gauges(conn)?)).await.ok();
     let body = crate::metrics::global().render((state.connections, state.idle_connections), domain.as_ref());
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body)
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
 }

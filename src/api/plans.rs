@@ -92,13 +92,11 @@ pub struct PlanInput {
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub citizen_goals: Option<String>,
-    #[serde(default)]
     #[validate(length(max = 50), nested)]
-    #[schema(max_items = 50)]
+    #[schema(min_items = 1, max_items = 50)]
     pub goals: Vec<GoalInput>,
-    #[serde(default)]
     #[validate(length(max = 100), nested)]
-    #[schema(max_items = 100)]
+    #[schema(min_items = 1, max_items = 100)]
     pub interventions: Vec<InterventionInput>,
     #[serde(default)]
     #[validate(length(max = 20), nested)]
@@ -240,7 +238,7 @@ pub fn check_offers(conn: &mut PgConnection, interventions: &[Intervention], pre
     if broken.is_empty() {
         Ok(())
     } else {
-        Err(AppError::Validation(broken))
+        Err(AppError::UnknownReference(broken))
     }
 }
 
@@ -260,7 +258,7 @@ impl PlanInput {
             self.interventions.into_iter().map(InterventionInput::into_intervention).collect();
         let broken = plan::check_plan(&goals, &interventions);
         if !broken.is_empty() {
-            return Err(AppError::Validation(broken));
+            return Err(AppError::InconsistentRequest(broken));
         }
         check_offers(conn, &interventions, "plan.interventions")?;
         let citizen_goals = self.citizen_goals.map(|g| g.trim().to_string()).filter(|g| !g.is_empty());
@@ -432,7 +430,7 @@ pub async fn add_intervention(
     let id = id.0;
     let (intervention, note) = body.into_inner().into_parts();
     if let Some(error) = plan::check_dates(intervention.start_on, intervention.end_on) {
-        return Err(AppError::validation("end_on", error));
+        return Err(AppError::InconsistentRequest(vec![FieldError::new("end_on", error)]));
     }
     let answer = db
         .tx(move |conn| {
@@ -440,8 +438,12 @@ pub async fn add_intervention(
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let (case, version) = coordinator_case(conn, &p, id)?;
-                    check_offers(conn, std::slice::from_ref(&intervention), "interventions")
-                        .map_err(|_| AppError::validation("offer_id", "no offer in the catalog has this id"))?;
+                    check_offers(conn, std::slice::from_ref(&intervention), "interventions").map_err(|_| {
+                        AppError::UnknownReference(vec![FieldError::new(
+                            "offer_id",
+                            "no offer in the catalog has this id",
+                        )])
+                    })?;
                     let value = serde_json::to_value(&intervention).expect("serialisable");
                     let amendment = NewAmendment {
                         case_id: id,
@@ -503,7 +505,7 @@ pub async fn change_intervention(
                     intervention.end_on = Some(end_on);
                 }
                 if let Some(error) = plan::check_dates(intervention.start_on, intervention.end_on) {
-                    return Err(AppError::validation("end_on", error));
+                    return Err(AppError::InconsistentRequest(vec![FieldError::new("end_on", error)]));
                 }
                 let note = change.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
                 let value = serde_json::to_value(&intervention).expect("serialisable");

@@ -113,7 +113,10 @@ pub async fn flow(p: Principal, q: Query<FlowQuery>, db: web::Data<Db>) -> Resul
     let q = q.0;
     if let (Some(from), Some(to)) = (q.from, q.to) {
         if to <= from {
-            return Err(AppError::validation("to", "must be after from"));
+            return Err(AppError::InconsistentRequest(vec![crate::domain::FieldError::new(
+                "to",
+                "must be after from",
+            )]));
         }
     }
     let flow = db

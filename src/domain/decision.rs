@@ -102,15 +102,27 @@ pub fn check_participation(
     }
 }
 
+/// Why a committee may not set a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FrameRefusal {
+    /// Outside 1 øre … the municipality's maximum (`HELHED_MAX_FRAME_ORE`).
+    AboveMaximum(FieldError),
+    /// Below what is already spent.
+    BelowSpent(FieldError),
+}
+
 /// A frame is 1 øre up to the configured maximum, and never below what is already spent.
-pub fn check_frame(frame_ore: i64, max_ore: i64, spent_ore: i64) -> Option<FieldError> {
+pub fn check_frame(frame_ore: i64, max_ore: i64, spent_ore: i64) -> Option<FrameRefusal> {
     if frame_ore < 1 || frame_ore > max_ore {
-        Some(FieldError::new("budget_frame_ore", format!("must be from 1 to {max_ore} øre")))
+        Some(FrameRefusal::AboveMaximum(FieldError::new(
+            "budget_frame_ore",
+            format!("must be from 1 to {max_ore} øre"),
+        )))
     } else if frame_ore < spent_ore {
-        Some(FieldError::new(
+        Some(FrameRefusal::BelowSpent(FieldError::new(
             "budget_frame_ore",
             format!("{spent_ore} øre are already spent; the frame cannot be set below that"),
-        ))
+        )))
     } else {
         None
     }
@@ -176,8 +188,8 @@ mod tests {
         assert!(check_frame(0, 5_000_000, 0).is_some());
         assert!(check_frame(1, 5_000_000, 0).is_none());
         assert!(check_frame(5_000_000, 5_000_000, 0).is_none());
-        assert!(check_frame(5_000_001, 5_000_000, 0).is_some());
-        assert!(check_frame(100, 5_000_000, 101).is_some());
+        assert!(matches!(check_frame(5_000_001, 5_000_000, 0), Some(FrameRefusal::AboveMaximum(_))));
+        assert!(matches!(check_frame(100, 5_000_000, 101), Some(FrameRefusal::BelowSpent(_))));
         let d = |day| NaiveDate::from_ymd_opt(2027, 1, day).unwrap();
         assert!(check_follow_up(d(10), d(10), d(1)).is_some());
         assert!(check_follow_up(d(11), d(10), d(1)).is_none());

@@ -26,11 +26,9 @@ pub mod cursor {
     }
 
     pub fn decode(cursor: &str) -> Result<Uuid, AppError> {
-        URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-            .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
+        URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|bytes| Uuid::from_slice(&bytes).ok()).ok_or_else(|| {
+            AppError::InvalidCursor(vec![crate::domain::FieldError::new("cursor", "is not a cursor this API returned")])
+        })
     }
 
     /// A follow-up list's position: the date and the case id.
@@ -45,9 +43,17 @@ pub mod cursor {
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|text| {
                 let (on, id) = text.split_once('/')?;
-                Some((on.parse().ok()?, Uuid::parse_str(id).ok()?))
+                let on: chrono::NaiveDate = on.parse().ok()?;
+                // A date this API never wrote (before 1900, after 9999) is no cursor of ours.
+                (1900..=9999).contains(&chrono::Datelike::year(&on)).then_some(())?;
+                Some((on, Uuid::parse_str(id).ok()?))
             })
-            .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
+            .ok_or_else(|| {
+                AppError::InvalidCursor(vec![crate::domain::FieldError::new(
+                    "cursor",
+                    "is not a cursor this API returned",
+                )])
+            })
     }
 
     /// A position in the event feed: (transaction id, event id).
@@ -66,7 +72,12 @@ pub mod cursor {
                 let (txid, id) = b.split_at(8);
                 (i64::from_be_bytes(txid.try_into().unwrap()), i64::from_be_bytes(id.try_into().unwrap()))
             })
-            .ok_or_else(|| AppError::validation("after", "is not a cursor this API returned"))
+            .ok_or_else(|| {
+                AppError::InvalidCursor(vec![crate::domain::FieldError::new(
+                    "after",
+                    "is not a cursor this API returned",
+                )])
+            })
     }
 
     pub fn encode_seq(id: i64) -> String {
@@ -79,6 +90,11 @@ pub mod cursor {
             .ok()
             .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
             .map(i64::from_be_bytes)
-            .ok_or_else(|| AppError::validation("cursor", "is not a cursor this API returned"))
+            .ok_or_else(|| {
+                AppError::InvalidCursor(vec![crate::domain::FieldError::new(
+                    "cursor",
+                    "is not a cursor this API returned",
+                )])
+            })
     }
 }

@@ -1,0 +1,366 @@
+//! The OpenAPI document as the judge of every request. A JSON body or a query string is checked
+//! against the schema the document gives its operation (JSON Schema 2020-12, formats asserted)
+//! before anything else reads it: what the document rejects is answered 422 `validation_failed`
+//! listing every wrong field, and what it accepts is never answered `validation_failed` — a
+//! schema-valid request the domain refuses carries the domain's own code. So the document a
+//! client is generated from and the service cannot drift apart.
+//!
+//! Messages are written from the kind of each error and the schema, never from the value sent
+//! (which could hold a CPR number).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::{json, Map, Value};
+
+use crate::domain::FieldError;
+use crate::error::AppError;
+use crate::openapi::{DATE_PATTERN, DATE_TIME_PATTERN, NOT_BLANK_PATTERN, NO_NUL_PATTERN};
+
+/// What the document says of one operation's input.
+struct Operation {
+    body: Option<Validator>,
+    /// The query string as an object: every parameter a property, unknown ones refused.
+    query: Option<Validator>,
+    /// Each query parameter's JSON type, to read its text as the document means it.
+    query_types: HashMap<String, &'static str>,
+}
+
+pub struct Contract {
+    operations: HashMap<(String, String), Operation>,
+}
+
+/// The contract of the committed document, compiled once.
+pub fn contract() -> &'static Contract {
+    static CONTRACT: LazyLock<Contract> = LazyLock::new(|| Contract::compile(crate::openapi::document_value()));
+    &CONTRACT
+}
+
+impl Contract {
+    fn compile(doc: &Value) -> Contract {
+        let schemas = &doc["components"]["schemas"];
+        let mut operations = HashMap::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let body = op["requestBody"]["content"]["application/json"]["schema"].clone();
+                let body = (!body.is_null()).then(|| compile(&body, schemas));
+                let mut properties = Map::new();
+                let mut required = Vec::new();
+                let mut query_types = HashMap::new();
+                for param in op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query") {
+                    let name = param["name"].as_str().unwrap_or_default().to_string();
+                    query_types.insert(name.clone(), json_type(&param["schema"], schemas));
+                    properties.insert(name.clone(), param["schema"].clone());
+                    if param["required"] == true {
+                        required.push(json!(name));
+                    }
+                }
+                let query = json!({
+                    "type": "object",
+                    "properties": properties,
+                    "required": required,
+                    "additionalProperties": false
+                });
+                let query = Some(compile(&query, schemas));
+                operations.insert((method.to_uppercase(), path.clone()), Operation { body, query, query_types });
+            }
+        }
+        Contract { operations }
+    }
+
+    /// Whether the document has the operation (`method`, route template).
+    pub fn knows(&self, method: &str, template: &str) -> bool {
+        self.operations.contains_key(&(method.to_string(), template.to_string()))
+    }
+
+    /// Checks a parsed JSON body against its operation's request schema.
+    pub fn check_body(&self, method: &str, template: &str, body: &Value) -> Result<(), AppError> {
+        let Some(Operation { body: Some(validator), .. }) = self.operation(method, template) else {
+            return Ok(());
+        };
+        verdict(validator.iter_errors(body).flat_map(|e| describe(&e, "")).collect())
+    }
+
+    /// Checks a query string against its operation's parameters: each value read as the type the
+    /// document gives it, unknown and repeated parameters refused.
+    pub fn check_query(&self, method: &str, template: &str, query: &str) -> Result<(), AppError> {
+        let Some(op) = self.operation(method, template) else {
+            return Ok(());
+        };
+        let Some(validator) = &op.query else { return Ok(()) };
+        let mut object = Map::new();
+        let mut errors = Vec::new();
+        for (name, text) in form_urlencoded::parse(query.as_bytes()) {
+            let value = match op.query_types.get(name.as_ref()).copied() {
+                Some("integer") => text.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(text)),
+                Some("number") => text
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .unwrap_or_else(|| json!(text)),
+                Some("boolean") => match text.as_ref() {
+                    "true" => json!(true),
+                    "false" => json!(false),
+                    _ => json!(text),
+                },
+                _ => json!(text),
+            };
+            if object.insert(name.to_string(), value).is_some() && op.query_types.contains_key(name.as_ref()) {
+                errors.push(FieldError::new(name.to_string(), "is given more than once"));
+            }
+        }
+        let object = Value::Object(object);
+        errors.extend(validator.iter_errors(&object).flat_map(|e| describe(&e, "")));
+        verdict(errors)
+    }
+
+    fn operation(&self, method: &str, template: &str) -> Option<&Operation> {
+        self.operations.get(&(method.to_string(), template.to_string()))
+    }
+}
+
+fn verdict(mut errors: Vec<FieldError>) -> Result<(), AppError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    // One message per field: a date both malformed and out of range is one wrong field.
+    let mut seen = HashSet::new();
+    errors.retain(|e| seen.insert(e.field.clone()));
+    Err(AppError::Validation(errors))
+}
+
+/// A validator for `schema`, with the component schemas it refers to (and only those).
+fn compile(schema: &Value, schemas: &Value) -> Validator {
+    let mut needed = HashSet::new();
+    let mut todo = Vec::new();
+    refs(schema, &mut todo);
+    while let Some(name) = todo.pop() {
+        if needed.insert(name.clone()) {
+            refs(&schemas[&name], &mut todo);
+        }
+    }
+    let components: Map<String, Value> = needed.into_iter().map(|n| (n.clone(), schemas[&n].clone())).collect();
+    let root = json!({"components": {"schemas": components}, "allOf": [schema]});
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+        .expect("the document's schemas compile")
+}
+
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => out.extend(r.strip_prefix("#/components/schemas/").map(str::to_string)),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The JSON type of a parameter's schema (through one `$ref`).
+fn json_type(schema: &Value, schemas: &Value) -> &'static str {
+    let schema = match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        Some(name) => &schemas[name],
+        None => schema,
+    };
+    let kind = match &schema["type"] {
+        Value::String(t) => t.as_str(),
+        Value::Array(types) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string"),
+        _ => "string",
+    };
+    match kind {
+        "integer" => "integer",
+        "number" => "number",
+        "boolean" => "boolean",
+        _ => "string",
+    }
+}
+
+/// A name we may repeat in an error: a plain identifier that cannot hold a CPR number.
+fn plain(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+        && !name.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `/plan/goals/0/description` → `plan.goals[0].description`; cut at a segment not of ours.
+fn field(pointer: &str, prefix: &str) -> String {
+    let mut out = prefix.to_string();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) && segment.len() < 10 {
+            out.push_str(&format!("[{segment}]"));
+        } else if plain(&segment) {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        } else {
+            break;
+        }
+    }
+    out
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn or_body(path: String) -> String {
+    if path.is_empty() {
+        "body".to_string()
+    } else {
+        path
+    }
+}
+
+fn types(kind: &TypeKind) -> String {
+    let names: Vec<String> = match kind {
+        TypeKind::Single(t) => vec![t.to_string()],
+        TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
+    };
+    names.join(" or ")
+}
+
+fn limit(v: &Value) -> String {
+    v.to_string()
+}
+
+/// Our message for one error of the schema, at its field.
+fn describe(e: &ValidationError<'_>, prefix: &str) -> Vec<FieldError> {
+    let at = field(e.instance_path().as_str(), prefix);
+    let one = |message: String| vec![FieldError::new(or_body(at.clone()), message)];
+    match e.kind() {
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().filter(|n| plain(n)).unwrap_or_default();
+            vec![FieldError::new(or_body(join(&at, name)), "is required")]
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|name| {
+                let path = if plain(name) { join(&at, name) } else { at.clone() };
+                FieldError::new(or_body(path), "unknown field: the request names a field this API does not have")
+            })
+            .collect(),
+        ValidationErrorKind::Type { kind } => one(format!("must be {}", types(kind))),
+        ValidationErrorKind::MinLength { limit } => one(format!("must be at least {limit} characters")),
+        ValidationErrorKind::MaxLength { limit } => one(format!("must be at most {limit} characters")),
+        ValidationErrorKind::Pattern { pattern } => one(match pattern.as_str() {
+            DATE_PATTERN => "must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-31".to_string(),
+            DATE_TIME_PATTERN => "must be an RFC 3339 time from 1900-01-01 to 9999-12-31".to_string(),
+            NO_NUL_PATTERN => "must not contain the NUL character (\\u0000)".to_string(),
+            NOT_BLANK_PATTERN => "must not be blank (nor contain the NUL character)".to_string(),
+            _ => "does not have the form the API describes (see its pattern)".to_string(),
+        }),
+        ValidationErrorKind::Format { format } => one(format!("must be a valid {format}")),
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> =
+                options.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+            one(format!("must be one of: {}", options.join(", ")))
+        }
+        ValidationErrorKind::Constant { .. } => one("is not the value the API expects".into()),
+        ValidationErrorKind::Minimum { limit: l } => one(format!("must be at least {}", limit(l))),
+        ValidationErrorKind::Maximum { limit: l } => one(format!("must be at most {}", limit(l))),
+        ValidationErrorKind::ExclusiveMinimum { limit: l } => one(format!("must be more than {}", limit(l))),
+        ValidationErrorKind::ExclusiveMaximum { limit: l } => one(format!("must be less than {}", limit(l))),
+        ValidationErrorKind::MinItems { limit } => one(format!("must have at least {limit} items")),
+        ValidationErrorKind::MaxItems { limit } => one(format!("must have at most {limit} items")),
+        ValidationErrorKind::MinProperties { .. } => one("must name at least one field".into()),
+        ValidationErrorKind::MaxProperties { limit } => one(format!("must name at most {limit} fields")),
+        ValidationErrorKind::UniqueItems => one("must not repeat an item".into()),
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            // `X or null`: the branch that is not null says what is wrong; otherwise the branch
+            // that came closest.
+            let branch = context
+                .iter()
+                .filter(|errors| !errors.iter().all(|e| matches!(e.kind(), ValidationErrorKind::Type { .. })))
+                .min_by_key(|errors| errors.len())
+                .or_else(|| context.first());
+            match branch {
+                Some(errors) if !errors.is_empty() => errors.iter().flat_map(|e| describe(e, prefix)).collect(),
+                _ => one("does not match any form the API describes".into()),
+            }
+        }
+        _ => one("is not valid".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wrong_field_is_named_and_no_value_repeated() {
+        let c = contract();
+        let body = json!({
+            "citizen_id": "0101901234",
+            "problem_areas": ["flying"],
+            "description": 7,
+            "involved_caseworkers": [{"sub": "", "name": "x", "department": "nowhere"}],
+            "exclusions": {"disability_pension": "0101901234"},
+            "surprise": true
+        });
+        let Err(AppError::Validation(errors)) = c.check_body("POST", "/api/v1/cases", &body) else {
+            panic!("the referral should be refused")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for expected in [
+            "citizen_id",
+            "problem_areas[0]",
+            "description",
+            "involved_caseworkers[0].sub",
+            "involved_caseworkers[0].department",
+            "exclusions.disability_pension",
+            "surprise",
+        ] {
+            assert!(fields.contains(&expected), "{expected} not in {fields:?}");
+        }
+        let text = format!("{errors:?}");
+        assert!(!text.contains("0101901234"), "{text}");
+    }
+
+    #[test]
+    fn dates_outside_1900_to_9999_are_refused_in_bodies_and_queries() {
+        let c = contract();
+        for on in ["-4714-01-01", "0001-01-01", "1899-12-31", "+10000-01-01", "2026-02-30"] {
+            let body = json!({"on": on, "form": "phone"});
+            assert!(c.check_body("POST", "/api/v1/cases/{id}/participation", &body).is_err(), "{on}");
+        }
+        assert!(c
+            .check_body("POST", "/api/v1/cases/{id}/participation", &json!({"on": "1900-01-01", "form": "phone"}))
+            .is_ok());
+        assert!(c.check_query("GET", "/api/v1/cases", "follow_up_before=-4714-01-01").is_err());
+        assert!(c.check_query("GET", "/api/v1/cases", "follow_up_before=2027-01-01&limit=5").is_ok());
+        assert!(c.check_query("GET", "/api/v1/cases", "limit=0").is_err());
+        assert!(c.check_query("GET", "/api/v1/cases", "limit=5&limit=6").is_err());
+        assert!(c.check_query("GET", "/api/v1/cases", "cpr=0101901234").is_err());
+    }
+
+    #[test]
+    fn nul_and_blank_text_is_refused_by_the_document() {
+        let c = contract();
+        let citizen = |name: &str| json!({"cpr": "0101901234", "name": name});
+        assert!(c.check_body("POST", "/api/v1/citizens", &citizen("Anne Berg")).is_ok());
+        for bad in ["a\u{0}b", "   ", "\t\n"] {
+            let Err(AppError::Validation(errors)) = c.check_body("POST", "/api/v1/citizens", &citizen(bad)) else {
+                panic!("{bad:?} accepted")
+            };
+            assert_eq!(errors[0].field, "name");
+        }
+        assert!(c.check_query("GET", "/api/v1/offers", "category=a%00b").is_err());
+        assert!(c.check_query("GET", "/api/v1/offers", "category=transport").is_ok());
+    }
+}
