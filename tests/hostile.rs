@@ -426,3 +426,150 @@ async fn a_delivery_checks_its_destination_again() {
     assert!(hits.load(std::sync::atomic::Ordering::SeqCst) > 0, "the allowed delivery never came");
     drop(listed);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Input extremes: no value reaches PostgreSQL unbounded, nothing answers 5xx
+
+/// A request and the status it must get (a problem+json answer, never a 5xx).
+struct Probe {
+    method: reqwest::Method,
+    path: String,
+    token: String,
+    body: Option<String>,
+    status: u16,
+}
+
+fn probe(method: reqwest::Method, path: impl Into<String>, token: &str, body: Option<String>, status: u16) -> Probe {
+    Probe { method, path: path.into(), token: token.to_string(), body, status }
+}
+
+async fn run_probes(app: &TestApp, probes: Vec<Probe>) {
+    let mut failures = vec![];
+    for p in probes {
+        let mut req = app.client.request(p.method.clone(), format!("{}{}", app.base, p.path)).bearer_auth(&p.token);
+        if let Some(body) = &p.body {
+            req = req.header("content-type", "application/json").body(body.clone());
+        }
+        let res = TestApp::read(req.send().await.unwrap()).await;
+        let problem = res.header("content-type") == Some("application/problem+json") && !res.code().is_empty();
+        if res.status.as_u16() != p.status || !problem {
+            let mut text = res.text.clone();
+            text.truncate(300);
+            failures.push(format!("{} {} → {} {text}", p.method, p.path, res.status));
+        }
+    }
+    assert!(failures.is_empty(), "extreme inputs not refused as expected:\n{}", failures.join("\n"));
+    still_ready(app).await;
+}
+
+#[tokio::test]
+async fn dates_before_1900_or_after_9999_are_refused_everywhere() {
+    use reqwest::Method;
+    let world = World::new().await;
+    let app = &world.app;
+    let (case, _) = world.active(40).await;
+    let leader = app.as_(World::leader(40));
+    let cora = app.as_(COORDINATOR);
+    let auditor = app.as_(common::world::AUDITOR);
+    let rita = app.as_(REFERRER);
+    let committee = world.adult_committee.clone();
+    let mut probes = vec![];
+    for date in ["-4714-01-01", "0000-01-01", "1899-12-31", "+10000-01-01", "10000-01-01", "275760-09-13"] {
+        let instant = format!("{date}T10:00:00Z");
+        let q = |s: &str| s.replace('+', "%2B");
+        probes.push(probe(Method::GET, format!("/api/v1/cases?follow_up_before={}", q(date)), &rita, None, 422));
+        probes.push(probe(Method::GET, format!("/api/v1/follow-ups?due_before={}", q(date)), &leader, None, 422));
+        probes.push(probe(Method::GET, format!("/api/v1/stats/flow?from={}", q(&instant)), &leader, None, 422));
+        probes.push(probe(Method::GET, format!("/api/v1/stats/flow?to={}", q(&instant)), &leader, None, 422));
+        probes.push(probe(Method::GET, format!("/api/v1/audit?from={}", q(&instant)), &auditor, None, 422));
+        probes.push(probe(Method::GET, format!("/api/v1/audit?to={}", q(&instant)), &auditor, None, 422));
+        let cursor = URL_SAFE_NO_PAD.encode(format!("{date}/{case}"));
+        probes.push(probe(Method::GET, format!("/api/v1/follow-ups?cursor={cursor}"), &leader, None, 422));
+        let note = json!({"on": date, "form": "phone"}).to_string();
+        probes.push(probe(Method::POST, format!("/api/v1/cases/{case}/participation"), &cora, Some(note), 422));
+        let meeting = json!({"scheduled_at": instant}).to_string();
+        probes.push(probe(
+            Method::POST,
+            format!("/api/v1/committees/{committee}/meetings"),
+            &leader,
+            Some(meeting),
+            422,
+        ));
+        let change = json!({"end_on": date}).to_string();
+        let plan = app.get(&format!("/api/v1/cases/{case}/plan"), &cora).await.expect(200);
+        let iid = plan.body["interventions"][0]["id"].as_str().unwrap().to_string();
+        probes.push(probe(
+            Method::PATCH,
+            format!("/api/v1/cases/{case}/plan/interventions/{iid}"),
+            &cora,
+            Some(change),
+            422,
+        ));
+    }
+    let before = app.count("SELECT count(*) FROM case_events") + app.count("SELECT count(*) FROM meetings");
+    run_probes(app, probes).await;
+    assert_eq!(app.count("SELECT count(*) FROM case_events") + app.count("SELECT count(*) FROM meetings"), before);
+}
+
+#[tokio::test]
+async fn numbers_nesting_sizes_and_unicode_at_their_limits() {
+    use reqwest::Method;
+    let world = World::new().await;
+    let app = &world.app;
+    let (case, _) = world.active(40).await;
+    let cora = app.as_(COORDINATOR);
+    let rita = app.as_(REFERRER);
+    let spends = format!("/api/v1/cases/{case}/budget/spends");
+    let spend =
+        |amount: &str| Some(format!(r#"{{"amount_ore": {amount}, "category": "transport", "description": "x"}}"#));
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let wide = format!(r#"{{"cpr": "0101901234", "name": "{}"}}"#, "n".repeat(300 * 1024));
+    let citizen = |name: &str| Some(json!({"cpr": "0101901234", "name": name}).to_string());
+    let probes = vec![
+        probe(Method::POST, &spends, &cora, spend("1e308"), 422),
+        probe(Method::POST, &spends, &cora, spend("1e400"), 400),
+        probe(Method::POST, &spends, &cora, spend("99999999999999999999"), 422),
+        probe(Method::POST, &spends, &cora, spend("-9223372036854775808"), 422),
+        probe(Method::POST, &spends, &cora, spend("100000000001"), 422),
+        probe(Method::POST, &spends, &cora, spend("0.5"), 422),
+        probe(Method::POST, &spends, &cora, spend("\"1e3\""), 422),
+        probe(Method::POST, &spends, &cora, spend("5000001"), 409),
+        probe(Method::POST, "/api/v1/citizens", &rita, Some(deep), 400),
+        probe(Method::POST, "/api/v1/citizens", &rita, Some(wide), 413),
+        probe(
+            Method::POST,
+            "/api/v1/citizens",
+            &rita,
+            Some(r#"{"cpr": "0101901234", "name": "a", "name": "b", "x": 1}"#.into()),
+            422,
+        ),
+        probe(Method::POST, "/api/v1/citizens", &rita, citizen("a\u{0}b"), 422),
+        probe(Method::POST, "/api/v1/citizens", &rita, citizen(&"å".repeat(201)), 422),
+        probe(Method::POST, "/api/v1/citizens", &rita, Some("\u{feff}{}".into()), 400),
+        probe(Method::POST, "/api/v1/citizens", &rita, Some("\"\\ud800\"".into()), 400),
+        probe(Method::GET, "/api/v1/offers?q=%00", &rita, None, 422),
+        probe(Method::GET, format!("/api/v1/offers?q={}", "q".repeat(201)), &rita, None, 422),
+        probe(Method::GET, "/api/v1/cases?limit=99999999999999999999", &rita, None, 422),
+        probe(Method::GET, "/api/v1/cases?limit=1&limit=2", &rita, None, 422),
+        probe(Method::GET, format!("/api/v1/cases?coordinator={}", "c".repeat(256)), &rita, None, 422),
+    ];
+    run_probes(app, probes).await;
+    // Names in any script, emoji and bidirectional marks are a name like any other.
+    for name in ["Åse Ærø Øster", "محمد", "李小龙", "Zoë 🦊", "a\u{202e}b"] {
+        app.post("/api/v1/citizens", &rita, &json!({"cpr": cpr_for_age(40, 3), "name": name})).await.expect(201);
+    }
+    // A caller's Accept that admits none of a resource's forms is 406, not a silent other form.
+    let res = app.client.get(format!("{}/health/live", app.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(res.status(), 406);
+    let res =
+        app.client.get(format!("{}/metrics", app.base)).header("accept", "application/json").send().await.unwrap();
+    assert_eq!(res.status(), 406);
+    let res = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .header("accept", "text/plain;version=0.0.4, */*;q=0.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
