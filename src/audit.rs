@@ -101,6 +101,22 @@ impl Entry {
         }
     }
 
+    /// An access to something that is neither a case nor a citizen (a committee's seats).
+    pub fn about(action: Action, purpose: Purpose, resource: &'static str, id: Uuid, status: u16) -> Entry {
+        Entry {
+            action,
+            resource: resource.into(),
+            resource_id: Some(id),
+            case_id: None,
+            citizen_id: None,
+            purpose,
+            status,
+            filters: None,
+            case_ids: vec![],
+            citizen_ids: vec![],
+        }
+    }
+
     pub fn resource(mut self, resource: &'static str, id: Uuid) -> Entry {
         self.resource = resource.into();
         self.resource_id = Some(id);
@@ -125,12 +141,24 @@ fn insert(conn: &mut PgConnection, actor: &Actor, e: &Entry) -> Result<(), AppEr
             audit_log::purpose.eq(e.purpose.as_str()),
             audit_log::status.eq(e.status as i16),
             audit_log::request_id.eq(&actor.request_id),
-            audit_log::filters.eq(e.filters.as_ref()),
+            audit_log::filters.eq(e.filters.as_ref().map(without_cpr)),
             audit_log::case_ids.eq(&e.case_ids),
             audit_log::citizen_ids.eq(&e.citizen_ids),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// A list read's filters as the log keeps them: any CPR-shaped text (a coordinator filter of ten
+/// digits) redacted, since the audit log is answered as a list too.
+fn without_cpr(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(crate::logging::redact_cpr(s).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(without_cpr).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), without_cpr(v))).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The purpose a read serves: a departmental system reads for integration; a person reads for
@@ -166,30 +194,62 @@ pub fn deny(p: &Principal, resource: &'static str, id: Uuid, purpose: Purpose) -
         citizen_id,
         purpose,
         forbidden: None,
+        answer: None,
     }))
 }
 
 /// Runs an operation on one case: a 403 from any rule it applies (the caller's role, the
 /// operation's own rule) is still answered 403, and written to the audit log as a denied access
 /// to the case, like a 404. Other outcomes pass unchanged.
+///
+/// A refusal of the domain to a caller who sees the case (its status, what remains of the frame,
+/// that no plan is adopted yet: each tells something of the case) is on record too, as a read of
+/// the case with the refusal's status, written after the refused transaction rolled back.
 pub fn on_case<T>(
+    conn: &mut PgConnection,
     p: &Principal,
     case_id: Uuid,
     purpose: Purpose,
-    op: impl FnOnce() -> Result<T, AppError>,
+    op: impl FnOnce(&mut PgConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    op().map_err(|e| match e {
-        AppError::Forbidden(reason) => AppError::Denied(Box::new(Denial {
+    let denial = |forbidden: Option<String>, answer: Option<Box<AppError>>| {
+        AppError::Denied(Box::new(Denial {
             actor: Actor::from(p),
             resource: "case",
             resource_id: Some(case_id),
             case_id: Some(case_id),
             citizen_id: None,
             purpose,
-            forbidden: Some(reason),
-        })),
-        other => other,
-    })
+            forbidden,
+            answer,
+        }))
+    };
+    match op(conn) {
+        Ok(done) => Ok(done),
+        Err(AppError::Forbidden(reason)) => Err(denial(Some(reason), None)),
+        Err(
+            refusal @ (AppError::InvalidTransition(_)
+            | AppError::BudgetExceeded { .. }
+            | AppError::Conflict(_)
+            | AppError::NotOnAgenda
+            | AppError::QuorumNotMet(_)
+            | AppError::ReferralIncomplete(_)
+            | AppError::OutsideTargetGroup(_)
+            | AppError::InconsistentRequest(_)
+            | AppError::DateNotAllowed(_)
+            | AppError::FrameAboveMaximum(_)
+            | AppError::UnknownReference(_)
+            | AppError::PreconditionFailed
+            | AppError::NotFound),
+        ) => {
+            // Only a caller who sees the case learns anything from the refusal.
+            match crate::store::cases::find_visible(conn, p, case_id) {
+                Ok(Some(_)) => Err(denial(None, Some(Box::new(refusal)))),
+                _ => Err(refusal),
+            }
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// The refusal (403) of a principal's role to read a citizen, as a denial on record.
@@ -203,6 +263,7 @@ pub fn citizen_forbidden(p: &Principal, citizen_id: Uuid) -> impl FnOnce(AppErro
             citizen_id: Some(citizen_id),
             purpose: purpose_for(p, None),
             forbidden: Some(reason),
+            answer: None,
         })),
         other => other,
     }
@@ -221,7 +282,7 @@ pub fn record_denial(conn: &mut PgConnection, d: &Denial) -> Result<(), AppError
         (None, None) => None,
     };
     let entry = Entry {
-        action: Action::Denied,
+        action: if d.answer.is_some() { Action::Read } else { Action::Denied },
         resource: d.resource.into(),
         resource_id: d.resource_id,
         case_id: d.case_id,

@@ -32,7 +32,7 @@ pub struct Problem {
 /// An access the rules refused: answered 404 (the caller does not take part) or 403 (they may
 /// not do this to the case), and written to the audit log after the refused transaction rolled
 /// back, so that the attempt is on record.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Denial {
     pub actor: crate::audit::Actor,
     pub resource: &'static str,
@@ -42,14 +42,19 @@ pub struct Denial {
     pub purpose: crate::audit::Purpose,
     /// For a 403: the rule that refused it. `None`: a 404.
     pub forbidden: Option<String>,
+    /// A refusal of the domain to a caller who does see the case (409 `invalid_transition`, 409
+    /// `budget_exceeded` with what remains, 404 for a plan not adopted yet …): its answer tells
+    /// something of the case, so it is on record as a read of the case with the answer's status.
+    /// When set, the caller gets this answer, not a 403 or 404.
+    pub answer: Option<Box<AppError>>,
 }
 
 impl Denial {
     pub fn status(&self) -> u16 {
-        if self.forbidden.is_some() {
-            403
-        } else {
-            404
+        match (&self.answer, &self.forbidden) {
+            (Some(answer), _) => answer.status_code().as_u16(),
+            (None, Some(_)) => 403,
+            (None, None) => 404,
         }
     }
 }
@@ -107,6 +112,11 @@ pub enum AppError {
     CprInvalid(Vec<FieldError>),
     #[error("invalid cursor")]
     InvalidCursor(Vec<FieldError>),
+    /// A query parameter the operation does not have, or one given twice: the document cannot
+    /// forbid them, so this is not `validation_failed`; a typo of a filter is still refused
+    /// rather than silently ignored.
+    #[error("unexpected parameter")]
+    UnexpectedParameter(Vec<FieldError>),
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
     /// A webhook destination the rule refuses; the reason repeats nothing the caller sent.
@@ -146,6 +156,7 @@ pub const CODES: &[&str] = &[
     "frame_above_maximum",
     "cpr_invalid",
     "invalid_cursor",
+    "unexpected_parameter",
     "idempotency_key_reused",
     "destination_not_allowed",
     "service_unavailable",
@@ -158,6 +169,11 @@ impl AppError {
     }
 
     pub fn code(&self) -> &'static str {
+        if let AppError::Denied(d) = self {
+            if let Some(answer) = &d.answer {
+                return answer.code();
+            }
+        }
         match self {
             AppError::MalformedJson(_) => "malformed_json",
             AppError::Unauthorized(_) => "unauthorized",
@@ -184,6 +200,7 @@ impl AppError {
             AppError::FrameAboveMaximum(_) => "frame_above_maximum",
             AppError::CprInvalid(_) => "cpr_invalid",
             AppError::InvalidCursor(_) => "invalid_cursor",
+            AppError::UnexpectedParameter(_) => "unexpected_parameter",
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::DestinationNotAllowed(_) => "destination_not_allowed",
             AppError::ServiceUnavailable(_) => "service_unavailable",
@@ -218,6 +235,7 @@ impl AppError {
             AppError::FrameAboveMaximum(_) => "The budget frame is above the municipality's maximum",
             AppError::CprInvalid(_) => "The CPR number is not a valid one",
             AppError::InvalidCursor(_) => "The cursor is not one this API returned",
+            AppError::UnexpectedParameter(_) => "The query string names a parameter this operation does not have",
             AppError::IdempotencyKeyReused => "The idempotency key was used with another request",
             AppError::DestinationNotAllowed(_) => "Webhooks may not be delivered there",
             AppError::ServiceUnavailable(_) => "The service is temporarily unavailable",
@@ -255,6 +273,9 @@ impl AppError {
             AppError::FrameAboveMaximum(_) => "see errors; the maximum is HELHED_MAX_FRAME_ORE".to_string(),
             AppError::CprInvalid(_) => "see errors".to_string(),
             AppError::InvalidCursor(_) => "start again without a cursor, or pass the next_cursor of a page".to_string(),
+            AppError::UnexpectedParameter(_) => {
+                "see errors; each parameter once, and only those the operation documents".to_string()
+            }
             AppError::IdempotencyKeyReused => {
                 "this Idempotency-Key was first used with a different request body".to_string()
             }
@@ -276,12 +297,18 @@ impl AppError {
             | AppError::DateNotAllowed(e)
             | AppError::FrameAboveMaximum(e)
             | AppError::CprInvalid(e)
-            | AppError::InvalidCursor(e) => e.clone(),
+            | AppError::InvalidCursor(e)
+            | AppError::UnexpectedParameter(e) => e.clone(),
             _ => Vec::new(),
         }
     }
 
     pub fn problem(&self) -> Problem {
+        if let AppError::Denied(d) = self {
+            if let Some(answer) = &d.answer {
+                return answer.problem();
+            }
+        }
         let code = self.code();
         Problem {
             type_: format!("urn:helhed:problem:{code}"),
@@ -300,6 +327,11 @@ impl AppError {
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
+        if let AppError::Denied(d) = self {
+            if let Some(answer) = &d.answer {
+                return answer.status_code();
+            }
+        }
         match self {
             AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -326,6 +358,7 @@ impl ResponseError for AppError {
             | AppError::FrameAboveMaximum(_)
             | AppError::CprInvalid(_)
             | AppError::InvalidCursor(_)
+            | AppError::UnexpectedParameter(_)
             | AppError::IdempotencyKeyReused
             | AppError::DestinationNotAllowed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -406,6 +439,7 @@ mod tests {
             AppError::FrameAboveMaximum(e()),
             AppError::CprInvalid(e()),
             AppError::InvalidCursor(e()),
+            AppError::UnexpectedParameter(e()),
             AppError::IdempotencyKeyReused,
             AppError::DestinationNotAllowed("x"),
             AppError::ServiceUnavailable("x".into()),
@@ -438,6 +472,7 @@ mod tests {
                 | AppError::FrameAboveMaximum(_)
                 | AppError::CprInvalid(_)
                 | AppError::InvalidCursor(_)
+                | AppError::UnexpectedParameter(_)
                 | AppError::IdempotencyKeyReused
                 | AppError::DestinationNotAllowed(_)
                 | AppError::ServiceUnavailable(_)

@@ -38,9 +38,22 @@ pub fn init() {
         .init();
 }
 
-/// Characters that could end a line or disguise one, beyond the control characters.
+/// Characters that could end a line or disguise one, beyond the control characters: line and
+/// paragraph separators, bidirectional controls, and the invisible ones (zero-width space and
+/// joiners, word joiner, soft hyphen, BOM) that make one `sub` look like another.
 fn disguising(c: char) -> bool {
-    matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{2028}'
+            | '\u{2029}'
+            | '\u{00ad}'
+            | '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 /// Escapes what could break or forge a line; with `quotes`, also `\` and `"` (for values).
@@ -68,15 +81,18 @@ pub fn redact_cpr(text: &str) -> std::borrow::Cow<'_, str> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_digit()) {
+        // A CPR number stands on its own: a run glued to letters or digits is part of another
+        // token (a UUID's last group, a hash), and redacting it would only break that token.
+        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
             i += 1;
             continue;
         }
         let run = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
         let first = run(i);
-        let end = if first == 10 {
+        let free = |end: usize| bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
+        let end = if first == 10 && free(i + 10) {
             Some(i + 10)
-        } else if first == 6 && bytes.get(i + 6) == Some(&b'-') && run(i + 7) == 4 {
+        } else if first == 6 && bytes.get(i + 6) == Some(&b'-') && run(i + 7) == 4 && free(i + 11) {
             Some(i + 11)
         } else {
             None
@@ -121,6 +137,7 @@ mod tests {
         assert_eq!(value("a\r\u{1b}[31mb"), "a\\r\\u{001b}[31mb");
         assert_eq!(value("a\u{2028}b\u{2029}c\u{85}d"), "a\\u{2028}b\\u{2029}c\\u{0085}d");
         assert_eq!(value("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(value("karen.social\u{200b}"), "karen.social\\u{200b}");
         assert_eq!(value(r#"a" sub="b\"#), r#""a\" sub=\"b\\""#);
         assert_eq!(value("anna request_id=forged"), r#""anna request_id=forged""#);
         assert_eq!(value(""), r#""""#);
@@ -133,6 +150,9 @@ mod tests {
         assert_eq!(redact_cpr("080784-0694 and 0101901234."), "[cpr] and [cpr].");
         // Longer or shorter runs are other numbers (durations, uuids, counts).
         assert_eq!(redact_cpr("12345678901 123456789 080784-06945"), "12345678901 123456789 080784-06945");
+        assert_eq!(redact_cpr("01a2319a-ca78-718a-aabf-ee0101901234"), "01a2319a-ca78-718a-aabf-ee0101901234");
+        assert_eq!(redact_cpr("id=0101901234ab"), "id=0101901234ab");
+        assert_eq!(redact_cpr("(0101901234)"), "([cpr])");
         assert!(has_cpr("x0101901234"));
         assert!(has_cpr("req-12345678901"));
         assert!(has_cpr("080784-0694"));

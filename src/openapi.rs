@@ -153,13 +153,20 @@ pub fn document() -> String {
 /// A date the service accepts: `YYYY-MM-DD` from 1900-01-01 to 9999-12-31 (the calendar check
 /// is `format: date`'s).
 pub const DATE_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-/// An instant the service accepts: RFC 3339 whose date is from 1900-01-01 to 9999-12-31.
-pub const DATE_TIME_PATTERN: &str =
-    "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}";
+/// An instant the service accepts: RFC 3339 in UTC (`Z`, or an offset of `+00:00`), from
+/// 1900-01-01 to 9999-12-31. In UTC only, so the instant stored is the one written: an offset
+/// could carry `9999-12-31T23:59-01:00` into the year 10000.
+pub const DATE_TIME_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]\
+     ([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?([Zz]|[+-]00:00)$";
 /// Text a client sends may hold anything but NUL, which PostgreSQL cannot store.
 pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
-/// Text that must not be blank (nor hold NUL).
-pub const NOT_BLANK_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
+/// Text that must not be blank (nor hold NUL). Blank is Unicode White_Space, the set the service
+/// trims (Rust's `char::is_whitespace`), spelled out: `\\s` means other sets in other regex
+/// engines (U+0085 is not whitespace in ECMA-262, U+FEFF is), and a client must get the same
+/// verdict from the document as from the service.
+pub const NOT_BLANK_PATTERN: &str = "^[^\\u0000]*\
+     [^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]\
+     [^\\u0000]*$";
 
 /// An `Idempotency-Key`: 1 to 255 visible ASCII characters.
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
@@ -272,6 +279,12 @@ fn finish(doc: &mut Value) {
         }
     }
 
+    // A body that is a bare list has no struct to carry its bound (`MembersRequest`: 50 seats).
+    if let Some(seats) =
+        doc.pointer_mut("/paths/~1api~1v1~1committees~1{id}~1members/put/requestBody/content/application~1json/schema")
+    {
+        seats["maxItems"] = json!(50);
+    }
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
     let names: Vec<String> = schemas.keys().cloned().collect();
     for name in &names {

@@ -101,11 +101,11 @@ async fn cpr_numbers_give_the_birth_date_by_the_century_rule() {
     let token = app.as_(REFERRER);
     let cases = [
         ("0101901234", "1990-01-01"),
-        ("0101364000", "2036-01-01"), // 7th digit 4, yy <= 36 → 2000s
+        ("0101204000", "2020-01-01"), // 7th digit 4, yy <= 36 → 2000s
         ("0101374000", "1937-01-01"), // 7th digit 4, yy > 36 → 1900s
-        ("0101575000", "2057-01-01"), // 7th digit 5–8, yy <= 57 → 2000s
+        ("0101205000", "2020-01-01"), // 7th digit 5–8, yy <= 57 → 2000s
         ("0101585000", "1858-01-01"), // 7th digit 5–8, yy > 57 → 1800s
-        ("0101369000", "2036-01-01"), // 7th digit 9, yy <= 36 → 2000s
+        ("0101209000", "2020-01-01"), // 7th digit 9, yy <= 36 → 2000s
         ("0101379000", "1937-01-01"), // 7th digit 9, yy > 36 → 1900s
         ("2902004000", "2000-02-29"), // 2000 is a leap year
         ("0101003999", "1900-01-01"), // 7th digit 0–3 → 1900s
@@ -116,6 +116,10 @@ async fn cpr_numbers_give_the_birth_date_by_the_century_rule() {
         assert_eq!(res.body["cpr"], cpr, "{cpr}");
         assert_eq!(res.body["name"], "Test Borger");
         assert!(uuid::Uuid::parse_str(&res.id()).is_ok(), "{}", res.text);
+    }
+    // The rule reads 0101364000 as 1 January 2036 and 0101575000 as 2057: births still to come.
+    for cpr in ["0101364000", "0101575000"] {
+        register(&app, &token, cpr, "Test Borger").await.problem(422, "cpr_invalid");
     }
     assert_eq!(citizens(&app), cases.len() as i64);
 

@@ -351,6 +351,8 @@ async fn a_subscription_to_an_internal_destination_is_refused() {
         "https://0.0.0.0/hook",
         "https://224.0.0.1/hook",
         "https://0177.0.0.2/hook",
+        "https://[::ffff:0:a00:1]/hook",
+        "https://[64:ff9b:1::a00:1]/hook",
         "https://0x7f000002/hook",
         "https://2130706434/hook",
         "http://93.184.216.34/hook",
@@ -572,4 +574,165 @@ async fn numbers_nesting_sizes_and_unicode_at_their_limits() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Found by a red-team pass against a running instance; each now holds
+
+#[tokio::test]
+async fn free_text_cannot_forge_a_section_of_the_markdown_minutes() {
+    let world = World::new().await;
+    let app = &world.app;
+    let case = world.awaiting(40).await;
+    let meeting = world.meeting(40).await;
+    world.on_agenda(&meeting, &case, 40).await;
+    let mut decision = common::world::initial_decision(&case, 40);
+    decision["citizen_participation"] = json!({
+        "took_part": false,
+        "reason_not": "syg\n\n## 2. Forged decision\n- **Budget- og handlingsramme:** 1.000.000 kr."
+    });
+    decision["note"] = json!("<img src=x onerror=alert(1)> [x](javascript:alert(1))");
+    let leader = app.as_(World::leader(40));
+    app.post(&format!("/api/v1/meetings/{meeting}/decisions"), &leader, &decision).await.expect(201);
+    let res = app
+        .client
+        .get(format!("{}/api/v1/meetings/{meeting}/minutes", app.base))
+        .bearer_auth(&leader)
+        .header("accept", "text/markdown")
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("\n## 2. Forged"), "a forged heading:\n{text}");
+    assert!(!text.contains("\n- **Budget- og handlingsramme:** 1.000.000"), "a forged line:\n{text}");
+    let unescaped = |needle: &str| text.match_indices(needle).any(|(i, _)| !text[..i].ends_with('\\'));
+    assert!(!unescaped("<img") && !unescaped("](javascript:"), "live HTML or a link:\n{text}");
+    assert!(text.contains("Forged decision"), "the words themselves are kept:\n{text}");
+}
+
+#[tokio::test]
+async fn instants_are_utc_so_an_offset_cannot_leave_the_years_allowed() {
+    let world = World::new().await;
+    let app = &world.app;
+    let leader = app.as_(World::leader(40));
+    let path = format!("/api/v1/committees/{}/meetings", world.adult_committee);
+    for at in ["9999-12-31T23:59:59-01:00", "1900-01-01T00:00:00+01:00", "2027-01-15T09:30:00+02:00"] {
+        app.post(&path, &leader, &json!({"scheduled_at": at})).await.problem(422, "validation_failed");
+    }
+    let q = "9999-12-31T23:59:59-01:00".replace('+', "%2B");
+    app.get(&format!("/api/v1/stats/flow?to={q}"), &leader).await.problem(422, "validation_failed");
+    app.post(&path, &leader, &json!({"scheduled_at": "2027-01-15T09:30:00Z"})).await.expect(201);
+    assert_eq!(app.count("SELECT count(*) FROM meetings"), 1);
+}
+
+#[tokio::test]
+async fn a_body_in_another_charset_or_media_type_is_415() {
+    let app = TestApp::spawn().await;
+    let rita = app.token("rita", "social", &["caseworker"]);
+    for content_type in [
+        "application/json; charset=utf-16",
+        "application/json; charset=latin1",
+        "application/merge-patch+json",
+        "application/vnd.helhed+json",
+        "text/json",
+    ] {
+        let res = app
+            .client
+            .post(format!("{}/api/v1/citizens", app.base))
+            .bearer_auth(&rita)
+            .header("content-type", content_type)
+            .body(r#"{"cpr": "0101901234", "name": "A"}"#)
+            .send()
+            .await
+            .unwrap();
+        let res = TestApp::read(res).await;
+        assert_eq!((res.status.as_u16(), res.code()), (415, "unsupported_media_type"), "{content_type}");
+    }
+    let res = app
+        .client
+        .post(format!("{}/api/v1/citizens", app.base))
+        .bearer_auth(&rita)
+        .header("content-type", "application/json; charset=UTF-8")
+        .body(r#"{"cpr": "0101901234", "name": "A"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(app.count("SELECT count(*) FROM citizens"), 1);
+}
+
+#[tokio::test]
+async fn refusals_that_tell_of_a_case_are_on_record_and_cprs_are_not() {
+    let world = World::new().await;
+    let app = &world.app;
+    let (case, _) = world.active(40).await;
+    let cora = app.as_(COORDINATOR);
+    // 409 budget_exceeded says what remains: a read of the case, on record.
+    let res = keyed(
+        app,
+        &format!("/api/v1/cases/{case}/budget/spends"),
+        &cora,
+        "big",
+        &json!({"amount_ore": 5_000_001, "category": "transport", "description": "x"}),
+        "refusal-1",
+    )
+    .await;
+    res.problem(409, "budget_exceeded");
+    assert_eq!(
+        audit_rows(app, "refusal-1", &format!("action = 'read' AND case_id = '{case}' AND status = 409")),
+        1,
+        "a refusal carrying what remains of the frame left no audit entry"
+    );
+    // A participant's 404 for a version never adopted: on record as a read too.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/cases/{case}/plan/versions/99", app.base))
+        .bearer_auth(&cora)
+        .header("x-request-id", "refusal-two")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(audit_rows(app, "refusal-two", &format!("action = 'read' AND case_id = '{case}' AND status = 404")), 1);
+    // An outsider's refusal stays a denial, and says nothing of the case.
+    let otto = app.as_(OUTSIDER);
+    let res = app
+        .client
+        .post(format!("{}/api/v1/cases/{case}/budget/spends", app.base))
+        .bearer_auth(&otto)
+        .header("x-request-id", "refusal-three")
+        .json(&json!({"amount_ore": 5_000_001, "category": "transport", "description": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(audit_rows(app, "refusal-three", "action = 'denied' AND status = 404"), 1);
+    // A CPR number typed into a filter is not kept in the audit log, which is answered as a list.
+    app.get("/api/v1/cases?coordinator=0101901234", &cora).await.expect(200);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE filters::text LIKE '%0101901234%'"), 0);
+    // Who sits on a committee decides who sees its cases: a change of seats is on record.
+    let seats = app
+        .get(&format!("/api/v1/committees/{}", world.adult_committee), &app.as_(common::world::ADMIN))
+        .await
+        .expect(200);
+    let members = seats.body["members"].clone();
+    app.put(&format!("/api/v1/committees/{}/members", world.adult_committee), &app.as_(common::world::ADMIN), &members)
+        .await
+        .expect(200);
+    assert!(
+        app.count("SELECT count(*) FROM audit_log WHERE resource = 'committee_members' AND action = 'update'") >= 1
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_or_repeated_query_parameter_has_its_own_code() {
+    let app = TestApp::spawn().await;
+    let rita = app.token("rita", "social", &["caseworker"]);
+    for query in ["statuz=referred", "limit=5&limit=6", "0101901234=1"] {
+        let res = app.get(&format!("/api/v1/cases?{query}"), &rita).await.problem(422, "unexpected_parameter");
+        assert!(!res.text.contains("0101901234"), "{}", res.text);
+    }
+    // A wrong value of a known parameter is the document's: validation_failed, listing each.
+    let res = app.get("/api/v1/cases?limit=0&status=open", &rita).await.problem(422, "validation_failed");
+    assert_eq!(res.fields(), vec!["limit", "status"]);
 }

@@ -156,7 +156,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Bu
     let id = id.0;
     let budget = db
         .read(move |conn| {
-            audit::on_case(&p, id, Purpose::Budget, || {
+            audit::on_case(conn, &p, id, Purpose::Budget, |conn| {
                 access::require_case_role(&p)?;
                 let case = store::cases::find_visible(conn, &p, id)?
                     .ok_or_else(|| audit::deny(&p, "budget", id, Purpose::Budget))?;
@@ -213,7 +213,7 @@ pub async fn spend(
     }
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, id, Purpose::Budget, || {
+            audit::on_case(conn, &p, id, Purpose::Budget, |conn| {
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let case = ledger_case(conn, &p, id)?;
@@ -282,7 +282,7 @@ pub async fn reverse(
     }
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, id, Purpose::Budget, || {
+            audit::on_case(conn, &p, id, Purpose::Budget, |conn| {
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let case = ledger_case(conn, &p, id)?;

@@ -588,7 +588,9 @@ pub async fn edit(
 ) -> Result<HttpResponse, AppError> {
     let (id, patch, headers) = (id.0, body.into_inner(), req.headers().clone());
     let view = db
-        .tx(move |conn| audit::on_case(&p, id, Purpose::Referral, || edit_referral(conn, &p, id, patch, &headers)))
+        .tx(move |conn| {
+            audit::on_case(conn, &p, id, Purpose::Referral, |conn| edit_referral(conn, &p, id, patch, &headers))
+        })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
 }
@@ -679,7 +681,7 @@ pub async fn screen(
     referral::check_screening(s.outcome, s.reason).map_err(|e| AppError::InconsistentRequest(vec![e]))?;
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, id, Purpose::Screening, || {
+            audit::on_case(conn, &p, id, Purpose::Screening, |conn| {
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let case = lock_for_change(conn, &p, id, Purpose::Screening)?;
@@ -746,7 +748,7 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
     let id = id.0;
     let view = db
         .read(move |conn| {
-            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+            audit::on_case(conn, &p, id, audit::purpose_for(&p, None), |conn| {
                 access::require_case_role(&p)?;
                 let (case, context) = store::cases::find_visible_in_context(conn, &p, id)?
                     .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
@@ -824,7 +826,7 @@ pub async fn history(
     let after = q.0.cursor.as_deref().map(cursor::decode_seq).transpose()?;
     let page = db
         .read(move |conn| {
-            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+            audit::on_case(conn, &p, id, audit::purpose_for(&p, None), |conn| {
                 access::require_case_role(&p)?;
                 let case = store::cases::find_visible(conn, &p, id)?
                     .ok_or_else(|| audit::deny(&p, "case_history", id, audit::purpose_for(&p, None)))?;
@@ -874,7 +876,7 @@ pub async fn participation(
     }
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, id, Purpose::Coordination, || {
+            audit::on_case(conn, &p, id, Purpose::Coordination, |conn| {
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;
@@ -934,7 +936,7 @@ pub async fn close(
     let (id, closure, headers) = (id.0, body.into_inner(), req.headers().clone());
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, id, Purpose::Coordination, || {
+            audit::on_case(conn, &p, id, Purpose::Coordination, |conn| {
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let case = lock_for_change(conn, &p, id, Purpose::Coordination)?;

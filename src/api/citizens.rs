@@ -71,7 +71,7 @@ pub async fn register(
     access::require_referrer_role(&p)?;
     let digest = *body.digest();
     let body = body.into_inner();
-    let cpr = Cpr::parse(body.cpr.trim())
+    let cpr = Cpr::parse_on(body.cpr.trim(), chrono::Utc::now().date_naive())
         .map_err(|e| AppError::CprInvalid(vec![crate::domain::FieldError::new("cpr", e.to_string())]))?;
     let name = body.name.trim().to_string();
     if name.is_empty() {

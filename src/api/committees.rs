@@ -14,6 +14,7 @@ use super::cases::PageQuery;
 use super::extract::{Id, Json, Query};
 use super::{check_if_match, etag, page_limit, paginate, Page};
 use crate::access;
+use crate::audit::{self, Action, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::committee::{self, Seat};
@@ -309,6 +310,12 @@ pub async fn set_members(
                 })
                 .collect();
             store::committees::set_members(conn, id, &members)?;
+            // Who sits on a committee decides who sees its cases: each change is on record.
+            audit::record(
+                conn,
+                &p,
+                audit::Entry::about(Action::Update, Purpose::Committee, "committee_members", id, 200),
+            )?;
             load(conn, id)
         })
         .await?;

@@ -57,12 +57,9 @@ impl Contract {
                         required.push(json!(name));
                     }
                 }
-                let query = json!({
-                    "type": "object",
-                    "properties": properties,
-                    "required": required,
-                    "additionalProperties": false
-                });
+                // Unknown parameters are the service's own refusal (`unexpected_parameter`): the
+                // document has no way to forbid them.
+                let query = json!({"type": "object", "properties": properties, "required": required});
                 let query = Some(compile(&query, schemas));
                 operations.insert((method.to_uppercase(), path.clone()), Operation { body, query, query_types });
             }
@@ -91,7 +88,7 @@ impl Contract {
         };
         let Some(validator) = &op.query else { return Ok(()) };
         let mut object = Map::new();
-        let mut errors = Vec::new();
+        let mut unexpected = Vec::new();
         for (name, text) in form_urlencoded::parse(query.as_bytes()) {
             let value = match op.query_types.get(name.as_ref()).copied() {
                 Some("integer") => text.parse::<i64>().map(Value::from).unwrap_or_else(|_| json!(text)),
@@ -108,13 +105,21 @@ impl Contract {
                 },
                 _ => json!(text),
             };
-            if object.insert(name.to_string(), value).is_some() && op.query_types.contains_key(name.as_ref()) {
-                errors.push(FieldError::new(name.to_string(), "is given more than once"));
+            let known = op.query_types.contains_key(name.as_ref());
+            let field = if known || plain(&name) { name.to_string() } else { "query".to_string() };
+            if !known {
+                unexpected.push(FieldError::new(field, "is not a parameter of this operation"));
+            } else if object.insert(name.to_string(), value).is_some() {
+                unexpected.push(FieldError::new(field, "is given more than once"));
             }
         }
         let object = Value::Object(object);
-        errors.extend(validator.iter_errors(&object).flat_map(|e| describe(&e, "")));
-        verdict(errors)
+        verdict(validator.iter_errors(&object).flat_map(|e| describe(&e, "")).collect())?;
+        if unexpected.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::UnexpectedParameter(unexpected))
+        }
     }
 
     fn operation(&self, method: &str, template: &str) -> Option<&Operation> {
@@ -260,7 +265,7 @@ fn describe(e: &ValidationError<'_>, prefix: &str) -> Vec<FieldError> {
         ValidationErrorKind::MaxLength { limit } => one(format!("must be at most {limit} characters")),
         ValidationErrorKind::Pattern { pattern } => one(match pattern.as_str() {
             DATE_PATTERN => "must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-31".to_string(),
-            DATE_TIME_PATTERN => "must be an RFC 3339 time from 1900-01-01 to 9999-12-31".to_string(),
+            DATE_TIME_PATTERN => "must be an RFC 3339 time in UTC (Z) from 1900-01-01 to 9999-12-31".to_string(),
             NO_NUL_PATTERN => "must not contain the NUL character (\\u0000)".to_string(),
             NOT_BLANK_PATTERN => "must not be blank (nor contain the NUL character)".to_string(),
             _ => "does not have the form the API describes (see its pattern)".to_string(),
@@ -343,10 +348,25 @@ mod tests {
             .check_body("POST", "/api/v1/cases/{id}/participation", &json!({"on": "1900-01-01", "form": "phone"}))
             .is_ok());
         assert!(c.check_query("GET", "/api/v1/cases", "follow_up_before=-4714-01-01").is_err());
+        // Instants in UTC only: an offset could carry a written 9999 into the year 10000.
+        let meeting = |at: &str| json!({"scheduled_at": at});
+        let path = "/api/v1/committees/{id}/meetings";
+        for at in ["9999-12-31T23:59:59-01:00", "1900-01-01T00:00:00+01:00", "2027-01-15T09:30:00"] {
+            assert!(c.check_body("POST", path, &meeting(at)).is_err(), "{at}");
+        }
+        for at in ["2027-01-15T09:30:00Z", "2027-01-15T09:30:00.123456Z", "2027-01-15t09:30:00+00:00"] {
+            assert!(c.check_body("POST", path, &meeting(at)).is_ok(), "{at}");
+        }
         assert!(c.check_query("GET", "/api/v1/cases", "follow_up_before=2027-01-01&limit=5").is_ok());
         assert!(c.check_query("GET", "/api/v1/cases", "limit=0").is_err());
-        assert!(c.check_query("GET", "/api/v1/cases", "limit=5&limit=6").is_err());
-        assert!(c.check_query("GET", "/api/v1/cases", "cpr=0101901234").is_err());
+        assert!(matches!(
+            c.check_query("GET", "/api/v1/cases", "limit=5&limit=6"),
+            Err(AppError::UnexpectedParameter(_))
+        ));
+        let Err(AppError::UnexpectedParameter(errors)) = c.check_query("GET", "/api/v1/cases", "0101901234=x") else {
+            panic!("an unknown parameter passed")
+        };
+        assert_eq!(errors[0].field, "query", "a name that could be a CPR number is not repeated");
     }
 
     #[test]
@@ -354,7 +374,8 @@ mod tests {
         let c = contract();
         let citizen = |name: &str| json!({"cpr": "0101901234", "name": name});
         assert!(c.check_body("POST", "/api/v1/citizens", &citizen("Anne Berg")).is_ok());
-        for bad in ["a\u{0}b", "   ", "\t\n"] {
+        assert!(c.check_body("POST", "/api/v1/citizens", &citizen("\u{feff}")).is_ok(), "not blank to trim()");
+        for bad in ["a\u{0}b", "   ", "\t\n", "\u{85}", "\u{3000}\u{a0}"] {
             let Err(AppError::Validation(errors)) = c.check_body("POST", "/api/v1/citizens", &citizen(bad)) else {
                 panic!("{bad:?} accepted")
             };

@@ -72,10 +72,15 @@ fn canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
     }
 }
 
+/// `application/json`, in UTF-8 (the only charset JSON has, RFC 8259 §8.1): a body that says
+/// it is UTF-16 or Latin-1 would be read as something it is not.
 fn is_json(req: &HttpRequest) -> bool {
     match req.mime_type() {
         Ok(Some(mime)) => {
-            (mime.type_() == "application") && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+            mime.type_() == "application"
+                && mime.subtype() == "json"
+                && mime.suffix().is_none()
+                && mime.get_param("charset").is_none_or(|c| c.as_str().eq_ignore_ascii_case("utf-8"))
         }
         _ => false,
     }
@@ -120,10 +125,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 pub fn parse<T: DeserializeOwned + Validate>(method: &str, template: &str, body: &[u8]) -> Result<Json<T>, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::MalformedJson(format!("not valid JSON (line {}, column {})", e.line(), e.column())))?;
+    super::contract::contract().check_body(method, template, &value)?;
+    // The document refuses NUL in every text; this catches any it does not describe (a key).
     if let Some(path) = find_nul(&value, String::new()) {
         return Err(AppError::validation(path, "text may not contain the NUL character (\\u0000)"));
     }
-    super::contract::contract().check_body(method, template, &value)?;
     // JSON Schema counts 100.0 as the integer 100; so does the digest, and so does serde.
     let value = integral(value);
     let mut bytes = Vec::with_capacity(body.len());

@@ -423,7 +423,7 @@ pub async fn add_to_agenda(
     let (meeting_id, body) = (id.0, body.into_inner());
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, body.case_id, Purpose::Committee, || {
+            audit::on_case(conn, &p, body.case_id, Purpose::Committee, |conn| {
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let meeting = store::meetings::lock(conn, meeting_id)?.ok_or(AppError::NotFound)?;
                     let seat = seat_of(conn, &p, meeting.committee_id)?;
@@ -554,7 +554,7 @@ pub async fn decide(
     let max_frame_ore = state.max_frame_ore;
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, d.case_id, Purpose::Committee, || {
+            audit::on_case(conn, &p, d.case_id, Purpose::Committee, |conn| {
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let meeting = store::meetings::find(conn, meeting_id)?.ok_or(AppError::NotFound)?;
                     let committee = store::committees::find(conn, meeting.committee_id)?.ok_or(AppError::NotFound)?;
@@ -881,7 +881,7 @@ fn kind_title(kind: DecisionKind) -> &'static str {
 pub fn render_markdown(m: &Minutes) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(out, "# Referat — {}", m.committee.name);
+    let _ = writeln!(out, "# Referat — {}", md(&m.committee.name));
     let _ = writeln!(out);
     let _ = writeln!(out, "- **Mødedato:** {}", m.meeting.scheduled_at.format("%Y-%m-%d %H:%M UTC"));
     let _ = writeln!(out, "- **Spor:** {}", m.committee.track);
@@ -893,25 +893,26 @@ pub fn render_markdown(m: &Minutes) -> String {
         let _ = writeln!(out, "Ingen afgørelser registreret.");
     }
     for member in &m.members_present {
-        let _ = writeln!(out, "- {} ({}, {})", member.name, member.department, member.role.as_str().replace('_', " "));
+        let _ =
+            writeln!(out, "- {} ({}, {})", md(&member.name), member.department, member.role.as_str().replace('_', " "));
     }
     for (n, item) in m.items.iter().enumerate() {
         let d = &item.decision;
         let _ = writeln!(out);
-        let _ = writeln!(out, "## {}. {} — {}", n + 1, item.citizen.name, kind_title(d.kind));
+        let _ = writeln!(out, "## {}. {} — {}", n + 1, md(&item.citizen.name), kind_title(d.kind));
         let _ = writeln!(out);
         let p = &d.citizen_participation;
         let participation = if p.took_part {
             format!("deltog ({})", p.form.map(|f| f.as_str().replace('_', " ")).unwrap_or_default())
         } else {
-            format!("deltog ikke — {}", p.reason_not.as_deref().unwrap_or(""))
+            format!("deltog ikke — {}", md(p.reason_not.as_deref().unwrap_or("")))
         };
         let _ = writeln!(out, "- **Borgerens deltagelse:** {participation}");
         if let Some(view) = &p.citizen_view {
-            let _ = writeln!(out, "- **Borgerens synspunkt:** {}", view.replace('\n', " "));
+            let _ = writeln!(out, "- **Borgerens synspunkt:** {}", md(view));
         }
         if let Some(c) = &d.coordinator {
-            let _ = writeln!(out, "- **Koordinerende sagsbehandler:** {} ({})", c.name, c.department);
+            let _ = writeln!(out, "- **Koordinerende sagsbehandler:** {} ({})", md(&c.name), c.department);
         }
         if let Some(frame) = d.budget_frame_ore {
             let _ = writeln!(out, "- **Budget- og handlingsramme:** {}", kroner(frame));
@@ -924,37 +925,50 @@ pub fn render_markdown(m: &Minutes) -> String {
         }
         if let Some(group) = &d.background_group {
             let names: Vec<String> =
-                group.iter().map(|g| format!("{} ({}, {})", g.name, g.department, g.side)).collect();
+                group.iter().map(|g| format!("{} ({}, {})", md(&g.name), g.department, g.side)).collect();
             let _ = writeln!(out, "- **Baggrundsgruppe:** {}", names.join("; "));
         }
         if let Some(note) = &d.note {
-            let _ = writeln!(out, "- **Bemærkninger:** {}", note.replace('\n', " "));
+            let _ = writeln!(out, "- **Bemærkninger:** {}", md(note));
         }
         if let Some(plan) = &item.plan {
             let _ = writeln!(out);
             let _ = writeln!(out, "### {} version {}", plan.kind, plan.version);
             if let Some(goals) = &plan.citizen_goals {
                 let _ = writeln!(out);
-                let _ = writeln!(out, "Borgerens egne mål: {}", goals.replace('\n', " "));
+                let _ = writeln!(out, "Borgerens egne mål: {}", md(goals));
             }
             let _ = writeln!(out);
             let _ = writeln!(out, "Mål:");
             for g in &plan.goals {
                 let target = g.target_date.map(|t| format!(" (senest {t})")).unwrap_or_default();
-                let _ = writeln!(out, "- {}: {}{target}", g.area, g.description.replace('\n', " "));
+                let _ = writeln!(out, "- {}: {}{target}", g.area, md(&g.description));
             }
             let _ = writeln!(out);
             let _ = writeln!(out, "Indsatser:");
             for i in &plan.interventions {
                 let cost = i.cost_estimate_ore.map(|c| format!(", anslået {}", kroner(c))).unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "- {} — ansvar: {}, {}{cost}",
-                    i.title.replace('\n', " "),
-                    i.responsible_department,
-                    i.status
-                );
+                let _ = writeln!(out, "- {} — ansvar: {}, {}{cost}", md(&i.title), i.responsible_department, i.status);
             }
+        }
+    }
+    out
+}
+
+/// Text a person wrote, as Markdown shows it literally: on one line (so it cannot start a
+/// heading or a list item of its own) and with every character that could make a link, an
+/// image, HTML, emphasis or a table backslash-escaped.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~' | '!' | '#' | '(' | ')' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
         }
     }
     out
@@ -962,7 +976,18 @@ pub fn render_markdown(m: &Minutes) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::kroner;
+    use super::{kroner, md};
+
+    #[test]
+    fn what_people_wrote_cannot_become_markdown() {
+        let forged = "syg\n\n## 2. Forged decision\n- **Budget- og handlingsramme:** 1.000.000 kr.";
+        let shown = md(forged);
+        assert!(!shown.contains('\n'), "{shown}");
+        assert!(shown.contains("\\#\\# 2. Forged") && shown.contains("\\*\\*Budget"), "{shown}");
+        assert_eq!(md("<img src=x onerror=alert(1)>"), "\\<img src=x onerror=alert\\(1\\)\\>");
+        assert_eq!(md("[x](javascript:alert(1))"), "\\[x\\]\\(javascript:alert\\(1\\)\\)");
+        assert_eq!(md("Åse Ærø"), "Åse Ærø");
+    }
 
     #[test]
     fn kroner_are_grouped_danish_style() {

@@ -342,7 +342,7 @@ pub async fn current(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Jso
     let id = id.0;
     let plan = db
         .tx(move |conn| {
-            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+            audit::on_case(conn, &p, id, audit::purpose_for(&p, None), |conn| {
                 access::require_case_role(&p)?;
                 read_case(conn, &p, id, "plan")?;
                 let latest = store::plans::latest_version(conn, id)?.ok_or_else(no_plan)?;
@@ -361,7 +361,7 @@ pub async fn versions(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Js
     let id = id.0;
     let plans = db
         .tx(move |conn| {
-            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+            audit::on_case(conn, &p, id, audit::purpose_for(&p, None), |conn| {
                 access::require_case_role(&p)?;
                 read_case(conn, &p, id, "plan")?;
                 let mut plans = Vec::new();
@@ -390,7 +390,7 @@ pub async fn version(
     let n: i32 = req.match_info().get("n").and_then(|n| n.parse().ok()).ok_or(AppError::NotFound)?;
     let plan = db
         .tx(move |conn| {
-            audit::on_case(&p, id, audit::purpose_for(&p, None), || {
+            audit::on_case(conn, &p, id, audit::purpose_for(&p, None), |conn| {
                 access::require_case_role(&p)?;
                 read_case(conn, &p, id, "plan")?;
                 load(conn, id, n)?.ok_or_else(no_plan)
@@ -434,7 +434,7 @@ pub async fn add_intervention(
     }
     let answer = db
         .tx(move |conn| {
-            audit::on_case(&p, id, Purpose::Coordination, || {
+            audit::on_case(conn, &p, id, Purpose::Coordination, |conn| {
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let (case, version) = coordinator_case(conn, &p, id)?;
@@ -492,7 +492,7 @@ pub async fn change_intervention(
     }
     let changed = db
         .tx(move |conn| {
-            audit::on_case(&p, id, Purpose::Coordination, || {
+            audit::on_case(conn, &p, id, Purpose::Coordination, |conn| {
                 access::require_case_role(&p)?;
                 let (case, version) = coordinator_case(conn, &p, id)?;
                 let current = load(conn, id, version)?.ok_or_else(no_plan)?;

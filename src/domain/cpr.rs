@@ -19,6 +19,8 @@ pub enum CprError {
     Format,
     #[error("does not start with a real date")]
     Date,
+    #[error("gives a birth date that has not come yet")]
+    Unborn,
 }
 
 impl Cpr {
@@ -36,6 +38,16 @@ impl Cpr {
         let year = century(seventh, yy) + yy as i32;
         let birth_date = NaiveDate::from_ymd_opt(year, month, day).ok_or(CprError::Date)?;
         Ok(Cpr { digits, birth_date })
+    }
+
+    /// [`Cpr::parse`], and the birth date may not lie after `today` (0101305000 reads as 1 January
+    /// 2030: nobody registered today was born then).
+    pub fn parse_on(input: &str, today: NaiveDate) -> Result<Cpr, CprError> {
+        let cpr = Cpr::parse(input)?;
+        if cpr.birth_date > today {
+            return Err(CprError::Unborn);
+        }
+        Ok(cpr)
     }
 
     /// The ten digits, without a hyphen: the stored form.
@@ -78,6 +90,15 @@ pub fn age_on(birth_date: NaiveDate, on: NaiveDate) -> i32 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_birth_date_still_to_come_is_no_cpr_number() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert!(matches!(Cpr::parse_on("0101305000", today), Err(CprError::Unborn)));
+        assert!(Cpr::parse_on("0112264000", today).is_ok(), "born today");
+        assert!(matches!(Cpr::parse_on("0212264000", today), Err(CprError::Unborn)));
+    }
+
     use super::*;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {

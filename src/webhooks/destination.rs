@@ -131,6 +131,9 @@ fn canonical(ip: IpAddr) -> IpAddr {
             if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
                 return embedded(s[6], s[7]); // NAT64
             }
+            if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return embedded(s[6], s[7]); // IPv4-translated (SIIT) ::ffff:0:a.b.c.d
+            }
             if s[0] == 0x2002 {
                 return embedded(s[1], s[2]); // 6to4
             }
@@ -162,6 +165,7 @@ static INTERNAL: LazyLock<Vec<IpNet>> = LazyLock::new(|| {
         "::1/128",
         "100::/64",
         "2001::/23",
+        "64:ff9b:1::/48",
         "2001:db8::/32",
         "fc00::/7",
         "fe80::/10",
@@ -246,6 +250,8 @@ mod tests {
             "::127.0.0.1",
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::",
+            "::ffff:0:a00:1",
+            "64:ff9b:1::a00:1",
         ] {
             assert!(internal(ip(s)), "{s} is internal");
         }
