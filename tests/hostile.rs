@@ -736,3 +736,35 @@ async fn an_unknown_or_repeated_query_parameter_has_its_own_code() {
     let res = app.get("/api/v1/cases?limit=0&status=open", &rita).await.problem(422, "validation_failed");
     assert_eq!(res.fields(), vec!["limit", "status"]);
 }
+
+#[tokio::test]
+async fn a_422_names_every_wrong_field_not_only_the_first() {
+    let world = World::new().await;
+    let app = &world.app;
+    let rita = app.as_(REFERRER);
+    let body = json!({
+        "citizen_id": "not-a-uuid",
+        "problem_areas": ["flying"],
+        "description": 7,
+        "involved_departments": ["finance"],
+        "involved_caseworkers": [{"sub": "", "name": "x", "department": "social"}],
+        "current_interventions": ["   "],
+        "exclusions": {"disability_pension": "yes"},
+        "typo_field": true
+    });
+    let res = app.post("/api/v1/cases", &rita, &body).await.problem(422, "validation_failed");
+    let fields = res.fields();
+    for field in [
+        "citizen_id",
+        "problem_areas[0]",
+        "description",
+        "involved_departments[0]",
+        "involved_caseworkers[0].sub",
+        "current_interventions[0]",
+        "exclusions.disability_pension",
+        "typo_field",
+    ] {
+        assert!(fields.iter().any(|f| f == field), "{field} missing from {fields:?}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM cases"), 0);
+}
