@@ -87,6 +87,8 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 /// Binds the application to `listener` with graceful shutdown on SIGTERM / Ctrl-C: in-flight
 /// requests finish, new connections are refused.
 pub fn server(state: State, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
+    // The contract is compiled before the first request, not by it.
+    api::contract::contract();
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(30);
     if let Some(workers) = workers {
         server = server.workers(workers);

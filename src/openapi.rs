@@ -301,7 +301,7 @@ fn finish(doc: &mut Value) {
             strip_null(property);
         }
     }
-    let request_only = reachable(doc, false);
+    let request_only = reachable(doc);
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
     for (name, schema) in schemas.iter_mut() {
         if request_only.contains(name) || !schema["properties"].is_object() {
@@ -344,7 +344,7 @@ fn finish(doc: &mut Value) {
 }
 
 /// The schemas a request body or parameter can reach (those a client sends), by name.
-fn reachable(doc: &Value, _responses: bool) -> std::collections::HashSet<String> {
+fn reachable(doc: &Value) -> std::collections::HashSet<String> {
     fn refs(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Object(map) => {
@@ -377,7 +377,7 @@ fn reachable(doc: &Value, _responses: bool) -> std::collections::HashSet<String>
 
 /// The schemas a client sends (alone or also in answers).
 fn request_only_or_shared(doc: &Value) -> Vec<String> {
-    let mut names: Vec<String> = reachable(doc, false).into_iter().collect();
+    let mut names: Vec<String> = reachable(doc).into_iter().collect();
     names.sort();
     names
 }
