@@ -21,6 +21,8 @@ pub enum CprError {
     Date,
     #[error("gives a birth date that has not come yet")]
     Unborn,
+    #[error("gives a birth date before 1900, which this service does not take")]
+    Before1900,
 }
 
 impl Cpr {
@@ -40,12 +42,16 @@ impl Cpr {
         Ok(Cpr { digits, birth_date })
     }
 
-    /// [`Cpr::parse`], and the birth date may not lie after `today` (0101305000 reads as 1 January
-    /// 2030: nobody registered today was born then).
+    /// [`Cpr::parse`], for a person registered `today`: the birth date may not lie after it
+    /// (0101305000 reads as 1 January 2030), nor before 1900, the first date the service takes
+    /// anywhere (the rule reads 2709896631 as 1889: nobody alive).
     pub fn parse_on(input: &str, today: NaiveDate) -> Result<Cpr, CprError> {
         let cpr = Cpr::parse(input)?;
         if cpr.birth_date > today {
             return Err(CprError::Unborn);
+        }
+        if chrono::Datelike::year(&cpr.birth_date) < 1900 {
+            return Err(CprError::Before1900);
         }
         Ok(cpr)
     }
@@ -97,6 +103,8 @@ mod tests {
         assert!(matches!(Cpr::parse_on("0101305000", today), Err(CprError::Unborn)));
         assert!(Cpr::parse_on("0112264000", today).is_ok(), "born today");
         assert!(matches!(Cpr::parse_on("0212264000", today), Err(CprError::Unborn)));
+        assert!(matches!(Cpr::parse_on("2709896631", today), Err(CprError::Before1900)));
+        assert!(Cpr::parse_on("0101003999", today).is_ok(), "1 January 1900");
     }
 
     use super::*;
