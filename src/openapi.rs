@@ -343,22 +343,24 @@ fn finish(doc: &mut Value) {
     }
 }
 
-/// The schemas a request body or parameter can reach (those a client sends), by name.
-fn reachable(doc: &Value) -> std::collections::HashSet<String> {
-    fn refs(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    match (k.as_str(), v.as_str()) {
-                        ("$ref", Some(r)) => out.extend(r.strip_prefix("#/components/schemas/").map(str::to_string)),
-                        _ => refs(v, out),
-                    }
+/// The component schemas `v` refers to (`$ref: #/components/schemas/<name>`), by name.
+pub fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => out.extend(r.strip_prefix("#/components/schemas/").map(str::to_string)),
+                    _ => refs(v, out),
                 }
             }
-            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-            _ => {}
         }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
     }
+}
+
+/// The schemas a request body or parameter can reach (those a client sends), by name.
+fn reachable(doc: &Value) -> std::collections::HashSet<String> {
     let mut todo = Vec::new();
     for item in doc["paths"].as_object().into_iter().flat_map(|p| p.values()) {
         for op in item.as_object().into_iter().flat_map(|o| o.values()) {

@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use crate::domain::FieldError;
 use crate::error::AppError;
-use crate::openapi::{DATE_PATTERN, DATE_TIME_PATTERN, NOT_BLANK_PATTERN, NO_NUL_PATTERN};
+use crate::openapi::{refs, DATE_PATTERN, DATE_TIME_PATTERN, NOT_BLANK_PATTERN, NO_NUL_PATTERN};
 
 /// What the document says of one operation's input.
 struct Operation {
@@ -154,21 +154,6 @@ fn compile(schema: &Value, schemas: &Value) -> Validator {
         .should_validate_formats(true)
         .build(&root)
         .expect("the document's schemas compile")
-}
-
-fn refs(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(map) => {
-            for (k, v) in map {
-                match (k.as_str(), v.as_str()) {
-                    ("$ref", Some(r)) => out.extend(r.strip_prefix("#/components/schemas/").map(str::to_string)),
-                    _ => refs(v, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-        _ => {}
-    }
 }
 
 /// The JSON type of a parameter's schema (through one `$ref`).
