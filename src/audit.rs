@@ -1,6 +1,9 @@
 //! The audit log: one entry for every request that reads or writes personal data, written in
 //! the caller's transaction so that the entry and the change it records commit together.
 //! The table is append-only in the database (see the foundation migration).
+//!
+//! A refused access is decided here too ([`deny`], [`on_case`], [`citizen_forbidden`]) and put
+//! on record by the runners [`Db::tx`] and [`Db::read`] after the refused transaction rolled back.
 
 use std::borrow::Cow;
 
@@ -9,8 +12,9 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::db::Db;
 use crate::domain::{vocabulary, CaseStatus, Role};
-use crate::error::{AppError, Denial};
+use crate::error::{AppError, Refusal};
 use crate::schema::audit_log;
 
 vocabulary! {
@@ -48,6 +52,24 @@ impl From<&Principal> for Actor {
             dept: p.dept.as_str().to_string(),
             request_id: p.request_id.clone(),
         }
+    }
+}
+
+/// What a refused access puts on record: who, what, and for which purpose. It travels inside
+/// [`AppError::Denied`] out of the refused transaction, to be written after the rollback.
+#[derive(Debug)]
+struct Denial {
+    actor: Actor,
+    resource: &'static str,
+    resource_id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    citizen_id: Option<Uuid>,
+    purpose: Purpose,
+}
+
+impl Denial {
+    fn refused(self, forbidden: Option<String>, answer: Option<Box<AppError>>) -> AppError {
+        AppError::Denied(Box::new(Refusal { forbidden, answer, record: Box::new(self) }))
     }
 }
 
@@ -186,16 +208,7 @@ pub fn deny(p: &Principal, resource: &'static str, id: Uuid, purpose: Purpose) -
         "citizen" => (None, Some(id)),
         _ => (Some(id), None),
     };
-    AppError::Denied(Box::new(Denial {
-        actor: Actor::from(p),
-        resource,
-        resource_id: Some(id),
-        case_id,
-        citizen_id,
-        purpose,
-        forbidden: None,
-        answer: None,
-    }))
+    Denial { actor: Actor::from(p), resource, resource_id: Some(id), case_id, citizen_id, purpose }.refused(None, None)
 }
 
 /// Runs an operation on one case: a 403 from any rule it applies (the caller's role, the
@@ -213,16 +226,15 @@ pub fn on_case<T>(
     op: impl FnOnce(&mut PgConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     let denial = |forbidden: Option<String>, answer: Option<Box<AppError>>| {
-        AppError::Denied(Box::new(Denial {
+        Denial {
             actor: Actor::from(p),
             resource: "case",
             resource_id: Some(case_id),
             case_id: Some(case_id),
             citizen_id: None,
             purpose,
-            forbidden,
-            answer,
-        }))
+        }
+        .refused(forbidden, answer)
     };
     match op(conn) {
         Ok(done) => Ok(done),
@@ -255,23 +267,72 @@ pub fn on_case<T>(
 /// The refusal (403) of a principal's role to read a citizen, as a denial on record.
 pub fn citizen_forbidden(p: &Principal, citizen_id: Uuid) -> impl FnOnce(AppError) -> AppError + '_ {
     move |e| match e {
-        AppError::Forbidden(reason) => AppError::Denied(Box::new(Denial {
+        AppError::Forbidden(reason) => Denial {
             actor: Actor::from(p),
             resource: "citizen",
             resource_id: Some(citizen_id),
             case_id: None,
             citizen_id: Some(citizen_id),
             purpose: purpose_for(p, None),
-            forbidden: Some(reason),
-            answer: None,
-        })),
+        }
+        .refused(Some(reason), None),
+        other => other,
+    }
+}
+
+impl Db {
+    /// Runs `f` in one transaction: everything it writes (the change, its audit entry, its
+    /// event) commits together or not at all. A refusal by the access rules rolls back and is
+    /// then written to the audit log on its own.
+    pub async fn tx<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            let outcome = conn.transaction(f);
+            record_if_refused(conn, outcome)
+        })
+        .await
+    }
+
+    /// Runs a read whose only write is its own audit row, without a transaction around it: each
+    /// statement commits on its own, which spares the read two round trips (BEGIN, COMMIT). `f`
+    /// must write the audit row last, so that nothing is answered unless the row is durable and
+    /// no row claims a read that failed. A transaction would add no consistency: under READ
+    /// COMMITTED each statement sees its own snapshot either way. Anything that writes more than
+    /// its audit row uses [`Db::tx`].
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            let outcome = f(conn);
+            record_if_refused(conn, outcome)
+        })
+        .await
+    }
+}
+
+/// A refusal made here is written to the audit log on its own (after the refused transaction,
+/// if any, rolled back).
+fn record_if_refused<T>(conn: &mut PgConnection, outcome: Result<T, AppError>) -> Result<T, AppError> {
+    match outcome {
+        Err(AppError::Denied(refusal)) => {
+            record_refusal(conn, &refusal)?;
+            Err(AppError::Denied(refusal))
+        }
         other => other,
     }
 }
 
 /// Records a refused access on its own, after the refused transaction rolled back. A refused
 /// case access names the case's citizen too, so it shows in the citizen's own report.
-pub fn record_denial(conn: &mut PgConnection, d: &Denial) -> Result<(), AppError> {
+fn record_refusal(conn: &mut PgConnection, refusal: &Refusal) -> Result<(), AppError> {
+    let Some(d) = refusal.record.downcast_ref::<Denial>() else {
+        return Err(AppError::Internal("a refusal without its audit record".into()));
+    };
     let citizen_id = match (d.citizen_id, d.case_id) {
         (Some(citizen), _) => Some(citizen),
         (None, Some(case_id)) => crate::schema::cases::table
@@ -282,13 +343,13 @@ pub fn record_denial(conn: &mut PgConnection, d: &Denial) -> Result<(), AppError
         (None, None) => None,
     };
     let entry = Entry {
-        action: if d.answer.is_some() { Action::Read } else { Action::Denied },
+        action: if refusal.answer.is_some() { Action::Read } else { Action::Denied },
         resource: d.resource.into(),
         resource_id: d.resource_id,
         case_id: d.case_id,
         citizen_id,
         purpose: d.purpose,
-        status: d.status(),
+        status: refusal.status(),
         filters: None,
         case_ids: vec![],
         citizen_ids: vec![],

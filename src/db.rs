@@ -1,5 +1,7 @@
 //! The connection pool, the embedded migrations, and the one way to run diesel: on the blocking
-//! thread pool, never on an actix worker thread.
+//! thread pool, never on an actix worker thread. The runners that put a refused access on
+//! record, [`Db::tx`] and [`Db::read`], belong to the audit log and are defined in
+//! [`crate::audit`]; this module knows nothing of them.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
@@ -215,39 +217,6 @@ impl Db {
         .map_err(|_| AppError::Internal("blocking task failed".into()))?
     }
 
-    /// Runs `f` in one transaction: everything it writes (the change, its audit entry, its
-    /// event) commits together or not at all. A refusal by the access rules rolls back and is
-    /// then written to the audit log on its own.
-    pub async fn tx<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.run(move |conn| {
-            let outcome = conn.transaction(f);
-            record_if_denied(conn, outcome)
-        })
-        .await
-    }
-
-    /// Runs a read whose only write is its own audit row, without a transaction around it: each
-    /// statement commits on its own, which spares the read two round trips (BEGIN, COMMIT). `f`
-    /// must write the audit row last, so that nothing is answered unless the row is durable and
-    /// no row claims a read that failed. A transaction would add no consistency: under READ
-    /// COMMITTED each statement sees its own snapshot either way. Anything that writes more than
-    /// its audit row uses [`Db::tx`].
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.run(move |conn| {
-            let outcome = f(conn);
-            record_if_denied(conn, outcome)
-        })
-        .await
-    }
-
     /// Whether the database answers now.
     pub async fn ready(&self) -> bool {
         self.run(|conn| {
@@ -259,15 +228,15 @@ impl Db {
     }
 }
 
-/// A refusal by the access rules is written to the audit log on its own (after the refused
-/// transaction, if any, rolled back).
-fn record_if_denied<T>(conn: &mut PgConnection, outcome: Result<T, AppError>) -> Result<T, AppError> {
-    match outcome {
-        Err(AppError::Denied(denial)) => {
-            crate::audit::record_denial(conn, &denial)?;
-            Err(AppError::Denied(denial))
-        }
-        other => other,
+impl From<DieselError> for AppError {
+    fn from(e: DieselError) -> Self {
+        classify(e)
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(_: r2d2::Error) -> Self {
+        AppError::ServiceUnavailable("no database connection available".to_string())
     }
 }
 

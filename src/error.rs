@@ -1,6 +1,9 @@
 //! One error type for the whole service, answered as RFC 9457 problem details with a stable
 //! `code`. Details are written by us, never copied from user input or the database, so no
 //! CPR number or SQL can reach a response.
+//!
+//! The ground floor: it knows HTTP and the domain's field errors, nothing else of the service.
+//! A database error becomes an `AppError` in `db`, a refused access is put on record by `audit`.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -30,16 +33,10 @@ pub struct Problem {
 }
 
 /// An access the rules refused: answered 404 (the caller does not take part) or 403 (they may
-/// not do this to the case), and written to the audit log after the refused transaction rolled
-/// back, so that the attempt is on record.
-#[derive(Debug)]
-pub struct Denial {
-    pub actor: crate::audit::Actor,
-    pub resource: &'static str,
-    pub resource_id: Option<uuid::Uuid>,
-    pub case_id: Option<uuid::Uuid>,
-    pub citizen_id: Option<uuid::Uuid>,
-    pub purpose: crate::audit::Purpose,
+/// not do this to the case), or with the domain's own answer to a caller who sees the case.
+/// The layer that refused it puts it on record once the refused transaction rolled back; what
+/// it writes travels in `record`, which this type does not look into.
+pub struct Refusal {
     /// For a 403: the rule that refused it. `None`: a 404.
     pub forbidden: Option<String>,
     /// A refusal of the domain to a caller who does see the case (409 `invalid_transition`, 409
@@ -47,9 +44,11 @@ pub struct Denial {
     /// something of the case, so it is on record as a read of the case with the answer's status.
     /// When set, the caller gets this answer, not a 403 or 404.
     pub answer: Option<Box<AppError>>,
+    /// What goes on record, for the layer that made the refusal.
+    pub record: Box<dyn std::any::Any + Send + Sync>,
 }
 
-impl Denial {
+impl Refusal {
     pub fn status(&self) -> u16 {
         match (&self.answer, &self.forbidden) {
             (Some(answer), _) => answer.status_code().as_u16(),
@@ -59,10 +58,20 @@ impl Denial {
     }
 }
 
+impl std::fmt::Debug for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refusal").field("forbidden", &self.forbidden).field("answer", &self.answer).finish()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("malformed JSON")]
     MalformedJson(String),
+    /// No credentials came at all (RFC 6750: the challenge then has no `error` attribute).
+    #[error("unauthorized: no credentials")]
+    NoCredentials,
+    /// Credentials came and are not valid, for the reason given.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
     #[error("forbidden")]
@@ -70,7 +79,7 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     #[error("not found (denied)")]
-    Denied(Box<Denial>),
+    Denied(Box<Refusal>),
     #[error("method not allowed")]
     MethodNotAllowed(&'static str),
     #[error("conflict")]
@@ -176,7 +185,7 @@ impl AppError {
         }
         match self {
             AppError::MalformedJson(_) => "malformed_json",
-            AppError::Unauthorized(_) => "unauthorized",
+            AppError::NoCredentials | AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::Denied(d) if d.forbidden.is_some() => "forbidden",
             AppError::NotFound | AppError::Denied(_) => "not_found",
@@ -211,7 +220,7 @@ impl AppError {
     fn title(&self) -> &'static str {
         match self {
             AppError::MalformedJson(_) => "The request body is not valid JSON",
-            AppError::Unauthorized(_) => "A valid bearer token is required",
+            AppError::NoCredentials | AppError::Unauthorized(_) => "A valid bearer token is required",
             AppError::Forbidden(_) => "Your role does not allow this operation",
             AppError::Denied(d) if d.forbidden.is_some() => "Your role does not allow this operation",
             AppError::NotFound | AppError::Denied(_) => "Not found",
@@ -247,6 +256,7 @@ impl AppError {
         Some(match self {
             AppError::MalformedJson(d) | AppError::Forbidden(d) | AppError::Conflict(d) => d.clone(),
             AppError::InvalidTransition(d) => d.clone(),
+            AppError::NoCredentials => "send Authorization: Bearer <token>".to_string(),
             AppError::Unauthorized(why) => (*why).to_string(),
             AppError::Denied(d) if d.forbidden.is_some() => d.forbidden.clone().unwrap_or_default(),
             AppError::NotFound | AppError::Denied(_) => "no such resource, or you do not take part in it".to_string(),
@@ -334,7 +344,7 @@ impl ResponseError for AppError {
         }
         match self {
             AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::NoCredentials | AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Denied(d) if d.forbidden.is_some() => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::Denied(_) => StatusCode::NOT_FOUND,
@@ -370,7 +380,7 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            AppError::Unauthorized(why) if *why == crate::auth::NO_TOKEN => {
+            AppError::NoCredentials => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"helhed\""));
             }
             AppError::Unauthorized(_) => {
@@ -394,18 +404,6 @@ impl ResponseError for AppError {
 #[derive(Debug, Clone)]
 pub struct ErrorCause(pub String);
 
-impl From<diesel::result::Error> for AppError {
-    fn from(e: diesel::result::Error) -> Self {
-        crate::db::classify(e)
-    }
-}
-
-impl From<r2d2::Error> for AppError {
-    fn from(_: r2d2::Error) -> Self {
-        AppError::ServiceUnavailable("no database connection available".to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,6 +414,7 @@ mod tests {
         let e = || vec![FieldError::new("f", "m")];
         let all = vec![
             AppError::MalformedJson("x".into()),
+            AppError::NoCredentials,
             AppError::Unauthorized("x"),
             AppError::Forbidden("x".into()),
             AppError::NotFound,
@@ -448,6 +447,7 @@ mod tests {
         for error in &all {
             match error {
                 AppError::MalformedJson(_)
+                | AppError::NoCredentials
                 | AppError::Unauthorized(_)
                 | AppError::Forbidden(_)
                 | AppError::NotFound

@@ -13,7 +13,6 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 
-use crate::auth::Principal;
 use crate::error::{AppError, ErrorCause};
 use crate::logging;
 
@@ -21,6 +20,11 @@ pub const HEADER: &str = "x-request-id";
 
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// The `sub` of an authenticated caller, for the request's log line: set by whoever
+/// authenticated the request.
+#[derive(Debug, Clone)]
+pub struct Caller(pub String);
 
 /// A caller's id is reused only if it is 1–64 characters of `[A-Za-z0-9._-]` and holds nothing
 /// CPR-shaped, so it can neither forge a log line nor carry a CPR number into one.
@@ -60,8 +64,7 @@ pub async fn request_context(
     res = as_problem(res);
     let route = res.request().match_pattern().map(|r| logging::value(&r)).unwrap_or_else(|| "-".to_string());
     let status = res.status();
-    let sub =
-        res.request().extensions().get::<Principal>().map(|p| logging::value(&p.sub)).unwrap_or_else(|| "-".into());
+    let sub = res.request().extensions().get::<Caller>().map(|c| logging::value(&c.0)).unwrap_or_else(|| "-".into());
     let method = logging::value(method.as_str());
     let elapsed = started.elapsed();
     let millis = elapsed.as_secs_f64() * 1000.0;
@@ -107,7 +110,7 @@ fn as_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     }
     let error = match status.as_u16() {
         400 => AppError::MalformedJson("the request could not be read".into()),
-        401 => AppError::Unauthorized(crate::auth::NO_TOKEN),
+        401 => AppError::NoCredentials,
         403 => AppError::Forbidden("not allowed".into()),
         404 => AppError::NotFound,
         405 => AppError::MethodNotAllowed("other methods"),

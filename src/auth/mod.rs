@@ -17,7 +17,7 @@ pub use issuers::Issuers;
 
 use crate::domain::{Department, Role};
 use crate::error::AppError;
-use crate::request_id::RequestId;
+use crate::request_id::{Caller, RequestId};
 
 /// The claims Helhed reads. Registered claims are checked by the validation of the issuer.
 #[derive(Debug, Serialize, Deserialize)]
@@ -160,9 +160,6 @@ pub fn mint(issuers: &Issuers, iss: &str, claims: &Claims) -> Result<String, Str
     jsonwebtoken::encode(&header, claims, key).map_err(|e| format!("cannot sign: {e}"))
 }
 
-/// The reason given when no bearer token came at all (RFC 6750: then no `error` attribute).
-pub const NO_TOKEN: &str = "send Authorization: Bearer <token>";
-
 /// Middleware for `/api/v1`: a request without a valid bearer token goes no further.
 pub async fn authenticate(
     req: ServiceRequest,
@@ -179,15 +176,16 @@ pub async fn authenticate(
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty());
     let principal = match token {
-        None => Err(NO_TOKEN),
-        Some(token) => verify(&issuers, token, &request_id),
+        None => Err(AppError::NoCredentials),
+        Some(token) => verify(&issuers, token, &request_id).map_err(AppError::Unauthorized),
     };
     match principal {
         Ok(principal) => {
+            req.extensions_mut().insert(Caller(principal.sub.clone()));
             req.extensions_mut().insert(principal);
             next.call(req).await.map(ServiceResponse::map_into_boxed_body)
         }
-        Err(reason) => Ok(req.into_response(AppError::Unauthorized(reason).error_response())),
+        Err(refused) => Ok(req.into_response(refused.error_response())),
     }
 }
 
