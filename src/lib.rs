@@ -54,11 +54,12 @@ pub fn app(
         InitError = (),
     >,
 > {
+    api::kit::contract::install(openapi::document_value());
     App::new()
         .app_data(web::Data::new(state.db.clone()))
         .app_data(web::Data::from(state.issuers.clone()))
         .app_data(web::Data::new(state.clone()))
-        .app_data(api::extract::path_config())
+        .app_data(api::kit::extract::path_config())
         .wrap(from_fn(request_id::request_context))
         .configure(api::ops::configure)
         .service(
@@ -88,7 +89,7 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 /// requests finish, new connections are refused.
 pub fn server(state: State, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
     // The contract is compiled before the first request, not by it.
-    api::contract::contract();
+    api::kit::contract::install(openapi::document_value());
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(30);
     if let Some(workers) = workers {
         server = server.workers(workers);

@@ -8,6 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
+use crate::api::kit::contract::{refs, DATE_PATTERN, DATE_TIME_PATTERN, NOT_BLANK_PATTERN, NO_NUL_PATTERN};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -149,24 +150,6 @@ pub fn document() -> String {
     json.push('\n');
     json
 }
-
-/// A date the service accepts: `YYYY-MM-DD` from 1900-01-01 to 9999-12-31 (the calendar check
-/// is `format: date`'s).
-pub const DATE_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-/// An instant the service accepts: RFC 3339 in UTC (`Z`, or an offset of `+00:00`), from
-/// 1900-01-01 to 9999-12-31. In UTC only, so the instant stored is the one written: an offset
-/// could carry `9999-12-31T23:59-01:00` into the year 10000.
-pub const DATE_TIME_PATTERN: &str = "^(19[0-9]{2}|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]\
-     ([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?([Zz]|[+-]00:00)$";
-/// Text a client sends may hold anything but NUL, which PostgreSQL cannot store.
-pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
-/// Text that must not be blank (nor hold NUL). Blank is Unicode White_Space, the set the service
-/// trims (Rust's `char::is_whitespace`), spelled out: `\\s` means other sets in other regex
-/// engines (U+0085 is not whitespace in ECMA-262, U+FEFF is), and a client must get the same
-/// verdict from the document as from the service.
-pub const NOT_BLANK_PATTERN: &str = "^[^\\u0000]*\
-     [^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]\
-     [^\\u0000]*$";
 
 /// An `Idempotency-Key`: 1 to 255 visible ASCII characters.
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
@@ -340,22 +323,6 @@ fn finish(doc: &mut Value) {
                 }
             }
         }
-    }
-}
-
-/// The component schemas `v` refers to (`$ref: #/components/schemas/<name>`), by name.
-pub fn refs(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(map) => {
-            for (k, v) in map {
-                match (k.as_str(), v.as_str()) {
-                    ("$ref", Some(r)) => out.extend(r.strip_prefix("#/components/schemas/").map(str::to_string)),
-                    _ => refs(v, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-        _ => {}
     }
 }
 

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::extract::Query;
-use super::{page_limit, paginate};
+use crate::api::kit::extract::Query;
+use crate::api::kit::paging::{page_limit, paginate};
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -18,7 +18,9 @@ use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::{self, cursor};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/audit").route(web::get().to(list)).default_service(super::method_not_allowed("GET")));
+    cfg.service(
+        web::resource("/audit").route(web::get().to(list)).default_service(crate::api::kit::method_not_allowed("GET")),
+    );
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

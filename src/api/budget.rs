@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Id, Json};
 use crate::access;
+use crate::api::kit::extract::{Id, Json};
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -32,7 +32,7 @@ use crate::store::events::{self, EventType};
 use crate::store::ledger::NewEntry;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::method_not_allowed as not_allowed;
+    use crate::api::kit::method_not_allowed as not_allowed;
     cfg.service(web::resource("/cases/{id}/budget").route(web::get().to(get)).default_service(not_allowed("GET")));
     cfg.service(
         web::resource("/cases/{id}/budget/spends").route(web::post().to(spend)).default_service(not_allowed("POST")),
@@ -219,7 +219,7 @@ pub async fn spend(
                     let case = ledger_case(conn, &p, id)?;
                     if let Some(intervention) = s.intervention_id {
                         let version = store::plans::latest_version(conn, id)?.unwrap_or(0);
-                        let plan = super::plans::load(conn, id, version)?;
+                        let plan = crate::api::views::plan::load(conn, id, version)?;
                         if !plan.is_some_and(|plan| plan.interventions.iter().any(|i| i.id == intervention)) {
                             return Err(AppError::UnknownReference(vec![FieldError::new(
                                 "intervention_id",

@@ -10,10 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Id, Json, Query};
-use super::meetings::BackgroundMemberRef;
-use super::{check_if_match, dedup, etag, page_limit, paginate, Page, PersonRef};
 use crate::access::{self, Parties};
+use crate::api::kit::extract::{Id, Json, Query};
+use crate::api::kit::paging::PageQuery;
+use crate::api::kit::paging::{page_limit, paginate, Page};
+use crate::api::kit::{check_if_match, dedup, etag};
+use crate::api::views::case::{departments, person, status_of, CaseSummary};
+use crate::api::views::BackgroundMemberRef;
+use crate::api::views::PersonRef;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -31,7 +35,7 @@ use crate::store::events::{self, EventType};
 use crate::store::{self, cursor};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::method_not_allowed as not_allowed;
+    use crate::api::kit::method_not_allowed as not_allowed;
     cfg.service(
         web::resource("/cases")
             .route(web::get().to(list))
@@ -78,8 +82,8 @@ pub struct ReferralRequest {
     #[schema(max_items = 50)]
     pub involved_caseworkers: Vec<PersonRef>,
     #[serde(default)]
-    #[validate(length(max = 100), custom(function = "super::short_texts"))]
-    #[schema(max_items = 100, value_type = Vec<super::ShortText>)]
+    #[validate(length(max = 100), custom(function = "crate::api::views::short_texts"))]
+    #[schema(max_items = 100, value_type = Vec<crate::api::views::ShortText>)]
     pub current_interventions: Vec<String>,
     /// The citizen's own view of their situation.
     #[validate(length(max = 20000))]
@@ -109,8 +113,8 @@ pub struct ReferralPatch {
     #[validate(length(max = 50), nested)]
     #[schema(max_items = 50)]
     pub involved_caseworkers: Option<Vec<PersonRef>>,
-    #[validate(length(max = 100), custom(function = "super::short_texts"))]
-    #[schema(max_items = 100, value_type = Option<Vec<super::ShortText>>)]
+    #[validate(length(max = 100), custom(function = "crate::api::views::short_texts"))]
+    #[schema(max_items = 100, value_type = Option<Vec<crate::api::views::ShortText>>)]
     pub current_interventions: Option<Vec<String>>,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -269,21 +273,6 @@ pub struct ClosureRequest {
     pub note: Option<String>,
 }
 
-/// A case in a list: enough to pick it, no CPR and no referral text.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CaseSummary {
-    pub id: Uuid,
-    pub status: CaseStatus,
-    pub track: Track,
-    pub committee_id: Uuid,
-    pub citizen_id: Uuid,
-    pub referred_at: DateTime<Utc>,
-    pub screened_at: Option<DateTime<Utc>>,
-    pub coordinator: Option<PersonRef>,
-    pub follow_up_on: Option<NaiveDate>,
-    pub updated_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -297,16 +286,6 @@ pub struct CaseListQuery {
     pub involved_department: Option<Department>,
     /// Cases whose follow-up date is before this date.
     pub follow_up_before: Option<NaiveDate>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -329,40 +308,6 @@ pub struct HistoryActor {
     pub iss: String,
     pub sub: String,
     pub department: String,
-}
-
-fn status_of(case: &CaseRow) -> Result<CaseStatus, AppError> {
-    CaseStatus::parse(&case.status).ok_or_else(|| AppError::Internal("stored case status unknown".into()))
-}
-
-fn departments(stored: &[String]) -> Vec<Department> {
-    stored.iter().filter_map(|d| Department::parse(d)).collect()
-}
-
-fn person(sub: &Option<String>, name: &Option<String>, dept: &Option<String>) -> Option<PersonRef> {
-    match (sub, dept.as_deref().and_then(Department::parse)) {
-        (Some(sub), Some(department)) => {
-            Some(PersonRef { sub: sub.clone(), name: name.clone().unwrap_or_default(), department })
-        }
-        _ => None,
-    }
-}
-
-impl CaseSummary {
-    pub fn from_row(c: &CaseRow) -> Result<CaseSummary, AppError> {
-        Ok(CaseSummary {
-            id: c.id,
-            status: status_of(c)?,
-            track: Track::parse(&c.track).unwrap_or(Track::Adult),
-            committee_id: c.committee_id,
-            citizen_id: c.citizen_id,
-            referred_at: c.referred_at,
-            screened_at: c.screened_at,
-            coordinator: person(&c.coordinator_sub, &c.coordinator_name, &c.coordinator_dept),
-            follow_up_on: c.follow_up_on,
-            updated_at: c.updated_at,
-        })
-    }
 }
 
 impl CaseView {

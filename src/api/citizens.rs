@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Id, Json};
 use crate::access;
+use crate::api::kit::extract::{Id, Json};
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -20,10 +20,14 @@ use crate::store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/citizens").route(web::post().to(register)).default_service(super::method_not_allowed("POST")),
+        web::resource("/citizens")
+            .route(web::post().to(register))
+            .default_service(crate::api::kit::method_not_allowed("POST")),
     );
     cfg.service(
-        web::resource("/citizens/{id}").route(web::get().to(get)).default_service(super::method_not_allowed("GET")),
+        web::resource("/citizens/{id}")
+            .route(web::get().to(get))
+            .default_service(crate::api::kit::method_not_allowed("GET")),
     );
 }
 

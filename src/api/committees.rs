@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::cases::PageQuery;
-use super::extract::{Id, Json, Query};
-use super::{check_if_match, etag, page_limit, paginate, Page};
 use crate::access;
+use crate::api::kit::extract::{Id, Json, Query};
+use crate::api::kit::paging::PageQuery;
+use crate::api::kit::paging::{page_limit, paginate, Page};
+use crate::api::kit::{check_if_match, etag};
 use crate::audit::{self, Action, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -25,7 +26,7 @@ use crate::store::committees::{Committee, Member};
 use crate::store::{self, cursor};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::method_not_allowed as not_allowed;
+    use crate::api::kit::method_not_allowed as not_allowed;
     cfg.service(
         web::resource("/committees")
             .route(web::get().to(list))

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::extract::Query;
-use super::page_limit;
 use crate::access;
+use crate::api::kit::extract::Query;
+use crate::api::kit::paging::page_limit;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -19,7 +19,9 @@ use crate::error::{AppError, Problem};
 use crate::store::{self, cursor};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/events").route(web::get().to(list)).default_service(super::method_not_allowed("GET")));
+    cfg.service(
+        web::resource("/events").route(web::get().to(list)).default_service(crate::api::kit::method_not_allowed("GET")),
+    );
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -7,10 +7,10 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::cases::CaseSummary;
-use super::extract::Query;
-use super::{page_limit, paginate, Page};
 use crate::access;
+use crate::api::kit::extract::Query;
+use crate::api::kit::paging::{page_limit, paginate, Page};
+use crate::api::views::case::CaseSummary;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -19,7 +19,9 @@ use crate::store::{self, cursor};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/follow-ups").route(web::get().to(list)).default_service(super::method_not_allowed("GET")),
+        web::resource("/follow-ups")
+            .route(web::get().to(list))
+            .default_service(crate::api::kit::method_not_allowed("GET")),
     );
 }
 

@@ -14,16 +14,19 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::cases::PageQuery;
-use super::extract::{Id, Json, Query};
-use super::plans::{self, PlanInput};
-use super::{dedup, page_limit, paginate, Page, PersonRef};
 use crate::access;
+use crate::api::kit::dedup;
+use crate::api::kit::extract::{Id, Json, Query};
+use crate::api::kit::paging::PageQuery;
+use crate::api::kit::paging::{page_limit, paginate, Page};
+use crate::api::views::plan::{self, PlanInput, PlanView};
+use crate::api::views::BackgroundMemberRef;
+use crate::api::views::PersonRef;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::decision::{self, ClosureReason, DecisionKind, FixedMember, ParticipationForm};
-use crate::domain::{CaseStatus, Department, FieldError, MemberRole, Side, Track};
+use crate::domain::{CaseStatus, Department, FieldError, MemberRole, Track};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store::cases::{CaseRow, DecisionEffects};
@@ -34,7 +37,7 @@ use crate::store::meetings::{Meeting, Presenter};
 use crate::store::{self, cursor};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::method_not_allowed as not_allowed;
+    use crate::api::kit::method_not_allowed as not_allowed;
     cfg.service(
         web::resource("/committees/{id}/meetings")
             .route(web::get().to(list))
@@ -89,20 +92,6 @@ pub struct CitizenParticipation {
     pub reason_not: Option<String>,
 }
 
-/// A background-group member (*baggrundsgruppe*): authority or provider side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct BackgroundMemberRef {
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub sub: String,
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub department: Department,
-    pub side: Side,
-}
-
 /// One decision about one case on the agenda.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +100,7 @@ pub struct DecisionRequest {
     pub kind: DecisionKind,
     /// The `sub`s of the fixed members present.
     #[validate(length(max = 20))]
-    #[schema(max_items = 20, value_type = Vec<super::SubText>)]
+    #[schema(max_items = 20, value_type = Vec<crate::api::views::SubText>)]
     pub members_present: Vec<String>,
     #[validate(nested)]
     pub citizen_participation: CitizenParticipation,
@@ -223,7 +212,7 @@ pub struct MinutesItem {
     pub citizen: NamedCitizen,
     pub decision: DecisionView,
     /// The plan this decision adopted (goals and interventions), if any.
-    pub plan: Option<plans::PlanView>,
+    pub plan: Option<PlanView>,
 }
 
 /// A meeting's minutes: its decisions about the cases the caller takes part in.
@@ -676,7 +665,7 @@ pub(crate) fn decide_on(
     };
     store::decisions::insert(conn, &row).map_err(second_initial)?;
     if let Some(plan) = &plan {
-        plans::adopt(conn, case, decision_id, plan)?;
+        store::plans::adopt(conn, case, decision_id, plan)?;
     }
     let coordinator_changes = d.coordinator.as_ref().is_some_and(|c| {
         case.coordinator_sub.as_deref() != Some(c.sub.as_str())
@@ -812,7 +801,7 @@ pub async fn minutes(p: Principal, id: Id, req: HttpRequest, db: web::Data<Db>) 
                 }
                 let citizen = &citizens[&case.citizen_id];
                 let plan = match d.plan_version {
-                    Some(v) => plans::load(conn, case.id, v)?,
+                    Some(v) => plan::load(conn, case.id, v)?,
                     None => None,
                 };
                 items.push(MinutesItem {

@@ -11,9 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Id, Json, Query};
-use super::{check_if_match, etag, page_limit, paginate, Page};
 use crate::access;
+use crate::api::kit::extract::{Id, Json, Query};
+use crate::api::kit::paging::{page_limit, paginate, Page};
+use crate::api::kit::{check_if_match, etag};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::{vocabulary, Department, Role};
@@ -28,7 +29,7 @@ vocabulary! {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::method_not_allowed as not_allowed;
+    use crate::api::kit::method_not_allowed as not_allowed;
     cfg.service(
         web::resource("/offers")
             .route(web::get().to(list))

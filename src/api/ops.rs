@@ -9,7 +9,7 @@ use crate::db::Db;
 use crate::error::{AppError, Problem};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::method_not_allowed as not_allowed;
+    use crate::api::kit::method_not_allowed as not_allowed;
     cfg.service(web::resource("/health/live").route(web::get().to(live)).default_service(not_allowed("GET")));
     cfg.service(web::resource("/health/ready").route(web::get().to(ready)).default_service(not_allowed("GET")));
     cfg.service(web::resource("/metrics").route(web::get().to(metrics)).default_service(not_allowed("GET")));
@@ -25,7 +25,7 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 406, description = "not_acceptable: Accept names no JSON", body = Problem)),
     security(()))]
 pub async fn live(req: HttpRequest) -> Result<web::Json<Health>, AppError> {
-    super::require_accepts(&req, "application/json")?;
+    crate::api::kit::require_accepts(&req, "application/json")?;
     Ok(web::Json(Health { status: "live".into() }))
 }
 
@@ -35,7 +35,7 @@ pub async fn live(req: HttpRequest) -> Result<web::Json<Health>, AppError> {
         (status = 503, body = Problem)),
     security(()))]
 pub async fn ready(req: HttpRequest, db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
-    super::require_accepts(&req, "application/json")?;
+    crate::api::kit::require_accepts(&req, "application/json")?;
     if db.ready().await {
         Ok(web::Json(Health { status: "ready".into() }))
     } else {
@@ -49,7 +49,7 @@ pub async fn ready(req: HttpRequest, db: web::Data<Db>) -> Result<web::Json<Heal
         (status = 406, description = "not_acceptable: Accept names no plain text", body = Problem)),
     security(()))]
 pub async fn metrics(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
-    super::require_accepts(&req, "text/plain")?;
+    crate::api::kit::require_accepts(&req, "text/plain")?;
     let state = db.pool().state();
     let domain = db.run(|conn| Ok(crate::store::cases::gauges(conn)?)).await.ok();
     let body = crate::metrics::global().render((state.connections, state.idle_connections), domain.as_ref());

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::extract::Query;
 use crate::access;
+use crate::api::kit::extract::Query;
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::{Role, Track};
@@ -20,7 +20,9 @@ use crate::store::stats::{Durations, Period};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/stats/flow").route(web::get().to(flow)).default_service(super::method_not_allowed("GET")),
+        web::resource("/stats/flow")
+            .route(web::get().to(flow))
+            .default_service(crate::api::kit::method_not_allowed("GET")),
     );
 }
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{Id, Json};
+use crate::api::kit::extract::{Id, Json};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::{Department, Role};
@@ -21,7 +21,7 @@ use crate::schema::subscriptions;
 use crate::webhooks::{destination, Subscription};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::method_not_allowed as not_allowed;
+    use crate::api::kit::method_not_allowed as not_allowed;
     cfg.service(
         web::resource("/subscriptions")
             .route(web::get().to(list))

@@ -125,6 +125,14 @@ pub fn check_dates(start_on: Option<NaiveDate>, end_on: Option<NaiveDate>) -> Op
     }
 }
 
+/// A validated plan, ready to be adopted.
+pub struct NewPlan {
+    pub citizen_goals: Option<String>,
+    pub goals: Vec<Goal>,
+    pub interventions: Vec<Intervention>,
+    pub statutory_plans: Vec<StatutoryPlan>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

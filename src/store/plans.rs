@@ -7,7 +7,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::domain::plan::NewPlan;
+use crate::error::AppError;
 use crate::schema::{background_members, participation_notes, plan_amendments, plan_versions};
+use crate::store::cases::CaseRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = plan_versions)]
@@ -179,4 +182,26 @@ pub fn participation(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Vec<
         .order((participation_notes::on_date.asc(), participation_notes::id.asc()))
         .select(ParticipationNote::as_select())
         .load(conn)
+}
+
+/// Stores a new plan version for a case, adopted by `decision_id`.
+pub fn adopt(conn: &mut PgConnection, case: &CaseRow, decision_id: Uuid, new: &NewPlan) -> Result<i32, AppError> {
+    let version = latest_version(conn, case.id)?.unwrap_or(0) + 1;
+    let track =
+        crate::domain::Track::parse(&case.track).ok_or_else(|| AppError::Internal("stored plan unreadable".into()))?;
+    insert_version(
+        conn,
+        &PlanVersion {
+            case_id: case.id,
+            version,
+            kind: crate::domain::plan::kind_for(track).as_str().to_string(),
+            adopted_at: Utc::now(),
+            decision_id,
+            citizen_goals: new.citizen_goals.clone(),
+            goals: serde_json::to_value(&new.goals).expect("serialisable"),
+            interventions: serde_json::to_value(&new.interventions).expect("serialisable"),
+            statutory_plans: serde_json::to_value(&new.statutory_plans).expect("serialisable"),
+        },
+    )?;
+    Ok(version)
 }

@@ -1,0 +1,76 @@
+//! What every handler is built from, and nothing of any one resource: the extractors, the
+//! request contract, paging, and the HTTP helpers below.
+
+pub mod contract;
+pub mod extract;
+pub mod paging;
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{web, HttpResponse};
+
+use crate::error::AppError;
+
+/// A resource's answer to a method it does not have: 405 with `Allow`.
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::route().to(move || async move { Err::<HttpResponse, _>(AppError::MethodNotAllowed(allow)) })
+}
+
+/// Whether the request's `Accept` admits `media` (`type/subtype`): no `Accept` admits anything;
+/// otherwise an entry of that type, `type/*` or `*/*` with a non-zero `q`.
+pub fn accepts(req: &actix_web::HttpRequest, media: &str) -> bool {
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
+    accept.split(',').any(|entry| {
+        let mut parts = entry.split(';').map(str::trim);
+        let range = parts.next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .filter_map(|q| q.parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        q > 0.0 && (range == "*/*" || range == media || range == format!("{kind}/*"))
+    })
+}
+
+/// 406 `not_acceptable` unless the request's `Accept` admits `media`.
+pub fn require_accepts(req: &actix_web::HttpRequest, media: &'static str) -> Result<(), AppError> {
+    if accepts(req, media) {
+        Ok(())
+    } else {
+        Err(AppError::NotAcceptable(media))
+    }
+}
+
+/// The ETag of a versioned resource.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// Checks `If-Match` against the current version: 412 when it names another one.
+pub fn check_if_match(headers: &HeaderMap, version: i32) -> Result<(), AppError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let value = value.to_str().map_err(|_| AppError::PreconditionFailed)?;
+    let current = etag(version);
+    // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+    let matches = value.split(',').map(str::trim).any(|tag| tag == "*" || tag == current);
+    if matches {
+        Ok(())
+    } else {
+        Err(AppError::PreconditionFailed)
+    }
+}
+
+/// Keeps the first of each repeated value, in order.
+pub fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(item) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
