@@ -24,8 +24,9 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
     ),
     paths(
         api::citizens::register, api::citizens::get,
-        api::cases::refer, api::cases::list, api::cases::get, api::cases::edit, api::cases::screen, api::cases::history,
-        api::cases::participation, api::cases::close,
+        api::cases::referral::refer, api::cases::reading::list, api::cases::reading::get, api::cases::referral::edit,
+        api::cases::screening::screen, api::cases::reading::history, api::cases::participation::participation,
+        api::cases::closure::close,
         api::plans::current, api::plans::versions, api::plans::version, api::plans::add_intervention,
         api::plans::change_intervention,
         api::meetings::create, api::meetings::list, api::meetings::get, api::meetings::add_to_agenda,
