@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;
+pub mod render;
 pub mod request_id;
 pub mod schema;
 pub mod seed;

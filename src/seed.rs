@@ -6,7 +6,7 @@ use diesel::{Connection, PgConnection};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::meetings::DecisionRequest;
+use crate::api::meetings::decisions::DecisionRequest;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::domain::{cpr, eligibility, Department, Role};
@@ -188,7 +188,7 @@ fn decide(
     .map_err(|e| AppError::Internal(format!("demo decision: {e}")))?;
     let committee = store::committees::find(conn, meeting.committee_id)?.ok_or(AppError::NotFound)?;
     let case = store::cases::find_by_id(conn, case_id)?.ok_or(AppError::NotFound)?;
-    let (_, entry) = crate::api::meetings::decide_on(
+    let (_, entry) = crate::api::meetings::decisions::decide_on(
         conn,
         leader,
         meeting,

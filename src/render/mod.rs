@@ -1,0 +1,3 @@
+//! The renderings people read, as pure functions from a view to text: no database, no HTTP.
+
+pub mod minutes;
