@@ -17,11 +17,12 @@ pub mod render;
 pub mod request_id;
 pub mod schema;
 pub mod seed;
+pub mod state;
 pub mod store;
+pub mod views;
 pub mod webhooks;
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -29,19 +30,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::Issuers;
-use crate::db::Db;
 use crate::error::AppError;
-
-/// What every request may use: built once, shared by all workers.
-#[derive(Clone)]
-pub struct State {
-    pub db: Db,
-    pub issuers: Arc<Issuers>,
-    pub max_frame_ore: i64,
-    /// `HELHED_WEBHOOK_ALLOW`, for checking a subscription's destination.
-    pub webhook_allow: webhooks::destination::Allow,
-}
+pub use crate::state::State;
 
 /// The whole application: operations endpoints, Swagger UI, and the authenticated API.
 pub fn app(

@@ -219,7 +219,7 @@ pub async fn spend(
                     let case = ledger_case(conn, &p, id)?;
                     if let Some(intervention) = s.intervention_id {
                         let version = store::plans::latest_version(conn, id)?.unwrap_or(0);
-                        let plan = crate::api::views::plan::load(conn, id, version)?;
+                        let plan = crate::views::plan::load(conn, id, version)?;
                         if !plan.is_some_and(|plan| plan.interventions.iter().any(|i| i.id == intervention)) {
                             return Err(AppError::UnknownReference(vec![FieldError::new(
                                 "intervention_id",

@@ -10,12 +10,12 @@ use uuid::Uuid;
 use crate::access;
 use crate::api::kit::extract::Query;
 use crate::api::kit::paging::{page_limit, paginate, Page};
-use crate::api::views::case::CaseSummary;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::{AppError, Problem};
 use crate::store::{self, cursor};
+use crate::views::case::CaseSummary;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

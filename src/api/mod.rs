@@ -1,8 +1,8 @@
 //! The HTTP API under `/api/v1`: one module (or folder) per resource, each with its request and
 //! response types and thin handlers, and a `configure` that mounts its routes. What handlers are
-//! built from is below them: `kit` (extractors, the request contract, paging, HTTP helpers) and
-//! `views` (request and response shapes more than one resource uses). No handler module imports
-//! another.
+//! built from is below them: `kit` (extractors, the request contract, paging, HTTP helpers), and
+//! `crate::views` (request and response shapes more than one resource uses). No handler module
+//! imports another.
 
 pub mod audit;
 pub mod budget;
@@ -18,7 +18,6 @@ pub mod ops;
 pub mod plans;
 pub mod stats;
 pub mod subscriptions;
-pub mod views;
 
 use actix_web::web;
 

@@ -14,7 +14,6 @@ use validator::Validate;
 
 use crate::access;
 use crate::api::kit::extract::{Id, Json};
-use crate::api::views::plan::{check_offers, load, InterventionInput, PlanView};
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -26,6 +25,7 @@ use crate::store;
 use crate::store::cases::CaseRow;
 use crate::store::events::{self, EventType};
 use crate::store::plans::NewAmendment;
+use crate::views::plan::{check_offers, load, InterventionInput, PlanView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::api::kit::method_not_allowed as not_allowed;

@@ -106,7 +106,7 @@ pub async fn create(
     key: IdempotencyKey,
     body: Json<SubscriptionRequest>,
     db: web::Data<Db>,
-    state: web::Data<crate::State>,
+    state: web::Data<crate::state::State>,
 ) -> Result<HttpResponse, AppError> {
     require_system(&p)?;
     let digest = *body.digest();

@@ -1,8 +1,8 @@
 //! The minutes of a meeting as Markdown, in Danish: a pure function from the minutes' view.
 //! Everything people wrote is escaped, so no text can forge structure.
 
-use crate::api::meetings::view::Minutes;
 use crate::domain::decision::DecisionKind;
+use crate::views::meeting::Minutes;
 
 pub fn kroner(ore: i64) -> String {
     let kr = ore / 100;

@@ -12,7 +12,6 @@ use super::view::{answer, lock_for_change, trimmed, CaseView};
 use crate::access::{self};
 use crate::api::kit::check_if_match;
 use crate::api::kit::extract::{Id, Json};
-use crate::api::views::case::status_of;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -22,6 +21,7 @@ use crate::error::{AppError, Problem};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::store::events::{self, EventType};
 use crate::store::{self};
+use crate::views::case::status_of;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]

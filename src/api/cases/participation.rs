@@ -11,7 +11,6 @@ use validator::Validate;
 use super::view::{lock_for_change, trimmed, ParticipationNoteView};
 use crate::access::{self};
 use crate::api::kit::extract::{Id, Json};
-use crate::api::views::case::status_of;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -21,6 +20,7 @@ use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store::events::{self, EventType};
 use crate::store::{self};
+use crate::views::case::status_of;
 
 /// A note of the citizen's participation between meetings.
 #[derive(Debug, Deserialize, ToSchema, Validate)]

@@ -12,7 +12,6 @@ use crate::access::{self};
 use crate::api::kit::extract::{Id, Query};
 use crate::api::kit::paging::PageQuery;
 use crate::api::kit::paging::{page_limit, paginate, Page};
-use crate::api::views::case::{status_of, CaseSummary};
 use crate::audit::{self, Action, Entry};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -21,6 +20,7 @@ use crate::error::{AppError, Problem};
 use crate::store::cases::ListFilter;
 use crate::store::events::{self};
 use crate::store::{self, cursor};
+use crate::views::case::{status_of, CaseSummary};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

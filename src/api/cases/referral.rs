@@ -14,8 +14,6 @@ use super::view::{answer, lock_for_change, strings, texts, trimmed, with_etag, C
 use crate::access::{self, Parties};
 use crate::api::kit::extract::{Id, Json};
 use crate::api::kit::{check_if_match, dedup};
-use crate::api::views::case::status_of;
-use crate::api::views::PersonRef;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -26,6 +24,8 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::store::cases::{NewCase, ReferralFields};
 use crate::store::events::{self, EventType};
 use crate::store::{self};
+use crate::views::case::status_of;
+use crate::views::PersonRef;
 
 /// A referral of a citizen to the committee of their track.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -49,8 +49,8 @@ pub struct ReferralRequest {
     #[schema(max_items = 50)]
     pub involved_caseworkers: Vec<PersonRef>,
     #[serde(default)]
-    #[validate(length(max = 100), custom(function = "crate::api::views::short_texts"))]
-    #[schema(max_items = 100, value_type = Vec<crate::api::views::ShortText>)]
+    #[validate(length(max = 100), custom(function = "crate::views::short_texts"))]
+    #[schema(max_items = 100, value_type = Vec<crate::views::ShortText>)]
     pub current_interventions: Vec<String>,
     /// The citizen's own view of their situation.
     #[validate(length(max = 20000))]
@@ -80,8 +80,8 @@ pub struct ReferralPatch {
     #[validate(length(max = 50), nested)]
     #[schema(max_items = 50)]
     pub involved_caseworkers: Option<Vec<PersonRef>>,
-    #[validate(length(max = 100), custom(function = "crate::api::views::short_texts"))]
-    #[schema(max_items = 100, value_type = Option<Vec<crate::api::views::ShortText>>)]
+    #[validate(length(max = 100), custom(function = "crate::views::short_texts"))]
+    #[schema(max_items = 100, value_type = Option<Vec<crate::views::ShortText>>)]
     pub current_interventions: Option<Vec<String>>,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]

@@ -9,9 +9,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::kit::etag;
-use crate::api::views::case::{departments, person, status_of};
-use crate::api::views::BackgroundMemberRef;
-use crate::api::views::PersonRef;
 use crate::audit::{self, Entry, Purpose};
 use crate::auth::Principal;
 use crate::domain::decision::ParticipationForm;
@@ -22,6 +19,9 @@ use crate::error::AppError;
 use crate::idempotency::Answer;
 use crate::store::cases::{CaseContext, CaseRow};
 use crate::store::{self};
+use crate::views::case::{departments, person, status_of};
+use crate::views::BackgroundMemberRef;
+use crate::views::PersonRef;
 
 /// The citizen as a case shows them: never the CPR number.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

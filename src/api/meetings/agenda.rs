@@ -12,7 +12,6 @@ use super::view::{seat_of, AgendaCase, AgendaItemView, NamedCitizen};
 use crate::access;
 use crate::api::kit::dedup;
 use crate::api::kit::extract::{Id, Json};
-use crate::api::views::PersonRef;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -22,6 +21,7 @@ use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store::events::{self, EventType};
 use crate::store::meetings::Presenter;
 use crate::store::{self};
+use crate::views::PersonRef;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]

@@ -15,9 +15,6 @@ use super::view::{decision_view, departments, seat_of, trimmed, CitizenParticipa
 use crate::access;
 use crate::api::kit::dedup;
 use crate::api::kit::extract::{Id, Json};
-use crate::api::views::plan::PlanInput;
-use crate::api::views::BackgroundMemberRef;
-use crate::api::views::PersonRef;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
@@ -31,6 +28,9 @@ use crate::store::decisions::Decision;
 use crate::store::events::{self, EventType};
 use crate::store::meetings::Meeting;
 use crate::store::{self};
+use crate::views::plan::PlanInput;
+use crate::views::BackgroundMemberRef;
+use crate::views::PersonRef;
 
 /// One decision about one case on the agenda.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -40,7 +40,7 @@ pub struct DecisionRequest {
     pub kind: DecisionKind,
     /// The `sub`s of the fixed members present.
     #[validate(length(max = 20))]
-    #[schema(max_items = 20, value_type = Vec<crate::api::views::SubText>)]
+    #[schema(max_items = 20, value_type = Vec<crate::views::SubText>)]
     pub members_present: Vec<String>,
     #[validate(nested)]
     pub citizen_participation: CitizenParticipation,
@@ -124,7 +124,7 @@ pub async fn decide(
     key: IdempotencyKey,
     body: Json<DecisionRequest>,
     db: web::Data<Db>,
-    state: web::Data<crate::State>,
+    state: web::Data<crate::state::State>,
 ) -> Result<HttpResponse, AppError> {
     let digest = *body.digest();
     let (meeting_id, d) = (id.0, body.into_inner());

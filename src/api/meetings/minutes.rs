@@ -9,12 +9,12 @@ use super::view::{
     MinutesMember, NamedCitizen,
 };
 use crate::api::kit::extract::Id;
-use crate::api::views::plan::{self};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::{Department, MemberRole, Track};
 use crate::error::{AppError, Problem};
 use crate::store::{self};
+use crate::views::plan::{self};
 
 /// The meeting's minutes, as JSON or (with `Accept: text/markdown`) as a document to file.
 #[utoipa::path(get, operation_id = "meetings_minutes", path = "/api/v1/meetings/{id}/minutes", tag = "meetings", params(("id" = Uuid, Path)),

@@ -1,6 +1,7 @@
 //! Request and response shapes that more than one resource uses.
 
 pub mod case;
+pub mod meeting;
 pub mod plan;
 
 use serde::{Deserialize, Serialize};

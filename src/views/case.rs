@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::views::PersonRef;
 use crate::domain::{CaseStatus, Department, Track};
 use crate::error::AppError;
 use crate::store::cases::CaseRow;
+use crate::views::PersonRef;
 
 /// A case in a list: enough to pick it, no CPR and no referral text.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
