@@ -449,3 +449,96 @@ fn describe_status(status: &str) -> &'static str {
         _ => "See the problem's code",
     }
 }
+
+#[cfg(test)]
+mod contract_tests {
+    //! The request contract as this document makes it (`crate::api::kit::contract`).
+    use serde_json::json;
+
+    use super::document_value;
+    use crate::api::kit::contract::{install, Contract};
+    use crate::error::AppError;
+
+    fn contract() -> &'static Contract {
+        install(document_value());
+        crate::api::kit::contract::contract()
+    }
+
+    #[test]
+    fn every_wrong_field_is_named_and_no_value_repeated() {
+        let c = contract();
+        let body = json!({
+            "citizen_id": "0101901234",
+            "problem_areas": ["flying"],
+            "description": 7,
+            "involved_caseworkers": [{"sub": "", "name": "x", "department": "nowhere"}],
+            "exclusions": {"disability_pension": "0101901234"},
+            "surprise": true
+        });
+        let Err(AppError::Validation(errors)) = c.check_body("POST", "/api/v1/cases", &body) else {
+            panic!("the referral should be refused")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for expected in [
+            "citizen_id",
+            "problem_areas[0]",
+            "description",
+            "involved_caseworkers[0].sub",
+            "involved_caseworkers[0].department",
+            "exclusions.disability_pension",
+            "surprise",
+        ] {
+            assert!(fields.contains(&expected), "{expected} not in {fields:?}");
+        }
+        let text = format!("{errors:?}");
+        assert!(!text.contains("0101901234"), "{text}");
+    }
+
+    #[test]
+    fn dates_outside_1900_to_9999_are_refused_in_bodies_and_queries() {
+        let c = contract();
+        for on in ["-4714-01-01", "0001-01-01", "1899-12-31", "+10000-01-01", "2026-02-30"] {
+            let body = json!({"on": on, "form": "phone"});
+            assert!(c.check_body("POST", "/api/v1/cases/{id}/participation", &body).is_err(), "{on}");
+        }
+        assert!(c
+            .check_body("POST", "/api/v1/cases/{id}/participation", &json!({"on": "1900-01-01", "form": "phone"}))
+            .is_ok());
+        assert!(c.check_query("GET", "/api/v1/cases", "follow_up_before=-4714-01-01").is_err());
+        // Instants in UTC only: an offset could carry a written 9999 into the year 10000.
+        let meeting = |at: &str| json!({"scheduled_at": at});
+        let path = "/api/v1/committees/{id}/meetings";
+        for at in ["9999-12-31T23:59:59-01:00", "1900-01-01T00:00:00+01:00", "2027-01-15T09:30:00"] {
+            assert!(c.check_body("POST", path, &meeting(at)).is_err(), "{at}");
+        }
+        for at in ["2027-01-15T09:30:00Z", "2027-01-15T09:30:00.123456Z", "2027-01-15t09:30:00+00:00"] {
+            assert!(c.check_body("POST", path, &meeting(at)).is_ok(), "{at}");
+        }
+        assert!(c.check_query("GET", "/api/v1/cases", "follow_up_before=2027-01-01&limit=5").is_ok());
+        assert!(c.check_query("GET", "/api/v1/cases", "limit=0").is_err());
+        assert!(matches!(
+            c.check_query("GET", "/api/v1/cases", "limit=5&limit=6"),
+            Err(AppError::UnexpectedParameter(_))
+        ));
+        let Err(AppError::UnexpectedParameter(errors)) = c.check_query("GET", "/api/v1/cases", "0101901234=x") else {
+            panic!("an unknown parameter passed")
+        };
+        assert_eq!(errors[0].field, "query", "a name that could be a CPR number is not repeated");
+    }
+
+    #[test]
+    fn nul_and_blank_text_is_refused_by_the_document() {
+        let c = contract();
+        let citizen = |name: &str| json!({"cpr": "0101901234", "name": name});
+        assert!(c.check_body("POST", "/api/v1/citizens", &citizen("Anne Berg")).is_ok());
+        assert!(c.check_body("POST", "/api/v1/citizens", &citizen("\u{feff}")).is_ok(), "not blank to trim()");
+        for bad in ["a\u{0}b", "   ", "\t\n", "\u{85}", "\u{3000}\u{a0}"] {
+            let Err(AppError::Validation(errors)) = c.check_body("POST", "/api/v1/citizens", &citizen(bad)) else {
+                panic!("{bad:?} accepted")
+            };
+            assert_eq!(errors[0].field, "name");
+        }
+        assert!(c.check_query("GET", "/api/v1/offers", "category=a%00b").is_err());
+        assert!(c.check_query("GET", "/api/v1/offers", "category=transport").is_ok());
+    }
+}
