@@ -107,6 +107,12 @@ SELECT case_id, 1, CASE track WHEN 'youth' THEN 'ungeplan' ELSE 'indsatsplan' EN
        '[]'
 FROM decided;
 
+-- The citizen's plan consent, given before the initial decision (spends need it current).
+INSERT INTO consents (id, case_id, kind, given_by, form, given_on, recorded_by_sub, recorded_by_dept, recorded_at)
+SELECT gen_random_uuid(), case_id, 'plan', 'citizen', 'written', (decided_at - interval '1 day')::date,
+       'bench.leader', 'social', decided_at - interval '1 day'
+FROM decided;
+
 -- History, ledger and audit: what a working system has accumulated.
 INSERT INTO case_events (case_id, type, at, actor_iss, actor_sub, actor_dept, detail)
 SELECT b.case_id, e.type, c.referred_at + interval '1 day' * e.k, 'helhed-bench', 'cw', 'social', '{}'

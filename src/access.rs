@@ -5,8 +5,9 @@
 //! minutes, follow-ups — and, as they come, events and statistics. A principal *takes part*
 //! when they referred, screened or coordinate the case, sit on its committee, presented it at a
 //! meeting, or are in its background group; a `leader` or `system` principal also sees the
-//! cases their department is involved in (the committee's departments, the referral's involved
-//! departments, the coordinator's department). Anyone else gets 404, and the attempt is audited.
+//! cases their department is involved in: the committee's departments and the coordinator's
+//! department always, the referral's other involved departments only while a current
+//! `data_sharing` consent of the case names them. Anyone else gets 404, and the attempt is audited.
 //!
 //! The operation rules (403) are plain functions over the principal and the case.
 
@@ -16,9 +17,10 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::auth::Principal;
+use crate::domain::consent::ConsentKind;
 use crate::domain::{Department, MemberRole, Role};
 use crate::error::AppError;
-use crate::schema::{background_members, case_presenters, cases, committee_members, committees};
+use crate::schema::{background_members, case_presenters, cases, committee_members, committees, consents};
 
 /// Roles that work with cases. A principal holding only `auditor` reads the audit log and
 /// nothing else.
@@ -86,17 +88,31 @@ fn in_person(p: &Principal) -> CaseFilter {
     )
 }
 
-/// Cases a department is involved in: its committee's departments, the referral's involved
-/// departments, the coordinator's department.
+/// Cases a department is involved in: always its committee's departments and the coordinator's
+/// department; the referral's other involved departments only while a current `data_sharing`
+/// consent of the case names them (given by today, not expired, not withdrawn).
 fn department_involved(dept: Department) -> CaseFilter {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Date;
     let dept = dept.as_str().to_string();
+    let today = || sql::<Date>("CURRENT_DATE");
+    let shared =
+        consents::table
+            .filter(consents::kind.eq(ConsentKind::DataSharing.as_str()))
+            .filter(consents::withdrawn_on.is_null())
+            .filter(consents::given_on.le(today()))
+            .filter(consents::expires_on.is_null().or(
+                consents::expires_on.ge(sql::<diesel::sql_types::Nullable<Date>>("CURRENT_DATE")).assume_not_null(),
+            ))
+            .filter(consents::departments.contains(vec![dept.clone()]))
+            .select(consents::case_id);
     Box::new(
         cases::committee_id
             .eq_any(
                 committees::table.filter(committees::departments.contains(vec![dept.clone()])).select(committees::id),
             )
-            .or(cases::involved_departments.contains(vec![dept.clone()]))
-            .or(cases::coordinator_dept.eq(dept).assume_not_null()),
+            .or(cases::coordinator_dept.eq(dept.clone()).assume_not_null())
+            .or(cases::involved_departments.contains(vec![dept]).and(cases::id.eq_any(shared))),
     )
 }
 
@@ -121,6 +137,21 @@ pub fn require_referral_editor(p: &Principal, case: &Parties) -> Result<(), AppE
         Ok(())
     } else {
         Err(AppError::Forbidden("only the referrer or a leader may edit a referral".into()))
+    }
+}
+
+/// Record or withdraw a consent: the case's referrer, its coordinator, or a leader who sees it.
+pub fn require_consent_recorder(
+    p: &Principal,
+    case: &Parties,
+    coordinator: (Option<&str>, Option<&str>),
+) -> Result<(), AppError> {
+    if is(p, case.referrer) || is_coordinator(p, coordinator.0, coordinator.1) || p.has(Role::Leader) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the referrer, the coordinator or a leader may record the citizen's consent".into(),
+        ))
     }
 }
 

@@ -242,6 +242,8 @@ pub fn on_case<T>(
         Err(
             refusal @ (AppError::InvalidTransition(_)
             | AppError::BudgetExceeded { .. }
+            | AppError::ConsentMissing(_)
+            | AppError::ConsentWithdrawn
             | AppError::Conflict(_)
             | AppError::NotOnAgenda
             | AppError::QuorumNotMet(_)

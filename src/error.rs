@@ -86,6 +86,12 @@ pub enum AppError {
     Conflict(String),
     #[error("invalid transition")]
     InvalidTransition(String),
+    /// An initial decision lacks the plan consents it needs, each named.
+    #[error("consent missing")]
+    ConsentMissing(Vec<FieldError>),
+    /// The active case's plan consent is withdrawn or expired: only closure is possible.
+    #[error("consent withdrawn")]
+    ConsentWithdrawn,
     #[error("budget exceeded")]
     BudgetExceeded { remaining_ore: i64 },
     #[error("precondition failed")]
@@ -150,6 +156,8 @@ pub const CODES: &[&str] = &[
     "conflict",
     "invalid_transition",
     "budget_exceeded",
+    "consent_missing",
+    "consent_withdrawn",
     "precondition_failed",
     "payload_too_large",
     "unsupported_media_type",
@@ -193,6 +201,8 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::InvalidTransition(_) => "invalid_transition",
             AppError::BudgetExceeded { .. } => "budget_exceeded",
+            AppError::ConsentMissing(_) => "consent_missing",
+            AppError::ConsentWithdrawn => "consent_withdrawn",
             AppError::PreconditionFailed => "precondition_failed",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
@@ -228,6 +238,8 @@ impl AppError {
             AppError::Conflict(_) => "Conflict with the current state",
             AppError::InvalidTransition(_) => "The case cannot make this move",
             AppError::BudgetExceeded { .. } => "The spend exceeds the remaining budget frame",
+            AppError::ConsentMissing(_) => "The citizen's consent to the plan is missing",
+            AppError::ConsentWithdrawn => "The citizen's consent to the plan is withdrawn or expired",
             AppError::PreconditionFailed => "The resource has changed",
             AppError::PayloadTooLarge => "The request body is too large",
             AppError::UnsupportedMediaType => "The request body must be application/json",
@@ -263,6 +275,10 @@ impl AppError {
             AppError::MethodNotAllowed(allow) => format!("this resource allows {allow}"),
             AppError::BudgetExceeded { remaining_ore } => {
                 format!("only {remaining_ore} øre remain of the budget frame; a larger spend must go to the committee")
+            }
+            AppError::ConsentMissing(_) => "see errors for each consent the decision needs".to_string(),
+            AppError::ConsentWithdrawn => {
+                "without a current plan consent the case can only be closed; record a new consent first".to_string()
             }
             AppError::PreconditionFailed => {
                 "If-Match does not match the current ETag; fetch the resource again".to_string()
@@ -302,6 +318,7 @@ impl AppError {
             | AppError::ReferralIncomplete(e)
             | AppError::QuorumNotMet(e)
             | AppError::CompositionInvalid(e)
+            | AppError::ConsentMissing(e)
             | AppError::UnknownReference(e)
             | AppError::InconsistentRequest(e)
             | AppError::DateNotAllowed(e)
@@ -349,9 +366,10 @@ impl ResponseError for AppError {
             AppError::Denied(d) if d.forbidden.is_some() => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::Denied(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) | AppError::InvalidTransition(_) | AppError::BudgetExceeded { .. } => {
-                StatusCode::CONFLICT
-            }
+            AppError::Conflict(_)
+            | AppError::InvalidTransition(_)
+            | AppError::BudgetExceeded { .. }
+            | AppError::ConsentWithdrawn => StatusCode::CONFLICT,
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -361,6 +379,7 @@ impl ResponseError for AppError {
             | AppError::ReferralIncomplete(_)
             | AppError::QuorumNotMet(_)
             | AppError::CompositionInvalid(_)
+            | AppError::ConsentMissing(_)
             | AppError::NotOnAgenda
             | AppError::UnknownReference(_)
             | AppError::InconsistentRequest(_)
@@ -422,6 +441,8 @@ mod tests {
             AppError::Conflict("x".into()),
             AppError::InvalidTransition("x".into()),
             AppError::BudgetExceeded { remaining_ore: 1 },
+            AppError::ConsentMissing(e()),
+            AppError::ConsentWithdrawn,
             AppError::PreconditionFailed,
             AppError::PayloadTooLarge,
             AppError::UnsupportedMediaType,
@@ -456,6 +477,8 @@ mod tests {
                 | AppError::Conflict(_)
                 | AppError::InvalidTransition(_)
                 | AppError::BudgetExceeded { .. }
+                | AppError::ConsentMissing(_)
+                | AppError::ConsentWithdrawn
                 | AppError::PreconditionFailed
                 | AppError::PayloadTooLarge
                 | AppError::UnsupportedMediaType

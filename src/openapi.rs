@@ -27,6 +27,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         api::cases::referral::refer, api::cases::reading::list, api::cases::reading::get, api::cases::referral::edit,
         api::cases::screening::screen, api::cases::reading::history, api::cases::participation::participation,
         api::cases::closure::close,
+        api::consents::give, api::consents::list, api::consents::withdraw,
         api::plans::current, api::plans::versions, api::plans::version, api::plans::add_intervention,
         api::plans::change_intervention,
         api::meetings::schedule::create, api::meetings::schedule::list, api::meetings::schedule::get,
@@ -47,6 +48,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
     tags(
         (name = "citizens", description = "Citizens, registered by CPR number"),
         (name = "cases", description = "Referrals, screening and cases"),
+        (name = "consents", description = "The citizen's consent to the plan and to sharing data between departments"),
         (name = "committees", description = "The coordination and referral committees"),
         (name = "meetings", description = "Committee meetings: agenda, decisions, minutes, follow-ups"),
         (name = "plans", description = "Plans and the coordinator's amendments"),

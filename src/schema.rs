@@ -147,6 +147,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    consents (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        given_by -> Text,
+        form -> Text,
+        given_on -> Date,
+        expires_on -> Nullable<Date>,
+        departments -> Array<Text>,
+        note -> Nullable<Text>,
+        recorded_by_sub -> Text,
+        recorded_by_dept -> Text,
+        recorded_by_name -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        withdrawn_on -> Nullable<Date>,
+        withdrawal_note -> Nullable<Text>,
+        withdrawn_at -> Nullable<Timestamptz>,
+        withdrawn_by_sub -> Nullable<Text>,
+        withdrawn_by_dept -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     decisions (id) {
         id -> Uuid,
         meeting_id -> Uuid,
@@ -305,6 +328,7 @@ diesel::joinable!(case_presenters -> meetings (meeting_id));
 diesel::joinable!(cases -> citizens (citizen_id));
 diesel::joinable!(cases -> committees (committee_id));
 diesel::joinable!(committee_members -> committees (committee_id));
+diesel::joinable!(consents -> cases (case_id));
 diesel::joinable!(decisions -> cases (case_id));
 diesel::joinable!(decisions -> meetings (meeting_id));
 diesel::joinable!(ledger_entries -> cases (case_id));
@@ -323,6 +347,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     citizens,
     committee_members,
     committees,
+    consents,
     decisions,
     idempotency_keys,
     ledger_entries,

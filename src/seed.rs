@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::api::meetings::decisions::DecisionRequest;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
+use crate::domain::consent::{ConsentKind, GivenBy};
 use crate::domain::{cpr, eligibility, Department, Role};
 use crate::error::AppError;
 use crate::store::cases::{NewCase, Screening};
@@ -164,6 +165,33 @@ fn decide(
     present: &[&str],
 ) -> Result<(), AppError> {
     store::meetings::add_to_agenda(conn, leader, meeting.id, case_id, &[], &json!([]))?;
+    // The citizen accepted the plan as an offer, in writing, the day before the meeting (or
+    // yesterday, for a meeting still to come); under 18, a custody holder did too.
+    let given_on = meeting.scheduled_at.date_naive().min(Utc::now().date_naive()) - chrono::Duration::days(1);
+    let case = store::cases::find_by_id(conn, case_id)?.ok_or(AppError::NotFound)?;
+    let citizen = store::citizens::find(conn, case.citizen_id)?.ok_or(AppError::NotFound)?;
+    let mut givers = vec![GivenBy::Citizen];
+    if cpr::age_on(citizen.birth_date, meeting.scheduled_at.date_naive()) < 18 {
+        givers.push(GivenBy::CustodyHolder);
+    }
+    for given_by in givers {
+        let consent = store::consents::insert(
+            conn,
+            leader,
+            &store::consents::NewConsent {
+                case_id,
+                kind: ConsentKind::Plan,
+                given_by,
+                form: "written",
+                given_on,
+                expires_on: None,
+                departments: vec![],
+                note: None,
+            },
+        )?;
+        let detail = json!({"consent_id": consent.id, "kind": "plan", "given_by": given_by});
+        events::emit(conn, leader, case_id, EventType::ConsentGiven, detail)?;
+    }
     let request: DecisionRequest = serde_json::from_value(json!({
         "case_id": case_id,
         "kind": "initial",
@@ -187,7 +215,6 @@ fn decide(
     }))
     .map_err(|e| AppError::Internal(format!("demo decision: {e}")))?;
     let committee = store::committees::find(conn, meeting.committee_id)?.ok_or(AppError::NotFound)?;
-    let case = store::cases::find_by_id(conn, case_id)?.ok_or(AppError::NotFound)?;
     let (_, entry) = crate::api::meetings::decisions::decide_on(
         conn,
         leader,

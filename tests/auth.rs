@@ -650,7 +650,9 @@ async fn screening_is_for_a_leader_whose_department_is_on_the_cases_committee() 
     };
     let accepted = json!({"outcome": "accepted"});
 
-    // a labour-market leader sees the youth case (labour_market is involved) ...
+    // a labour-market leader sees the youth case (labour_market is involved, and the citizen's
+    // data_sharing consent names it) ...
+    world.data_sharing(&youth_case, 20, &["labour_market"]).await;
     app.get(&format!("/api/v1/cases/{youth_case}"), &app.as_(ADULT_LEADER_LM)).await.expect(200);
     let before = snapshot(&youth_case);
     assert_eq!(before.0, 1, "the case starts referred, unscreened, at version 1");

@@ -198,23 +198,33 @@ fn refers(p: Person) -> bool {
 /// The wide case (`wide: true`) isolates the other two ways a department is involved: its
 /// referral also names `school`, and its coordinator is `PRESENTER` (youth), so that `youth`
 /// is involved only from the initial decision on.
+/// The consent dimension (`sharing: true`, a wide case only): the citizen's data_sharing
+/// consent names `school`, the one department the referral alone involves — which sees the case
+/// only by that consent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Case {
     stage: Stage,
     wide: bool,
+    sharing: bool,
 }
 
 const fn plain(stage: Stage) -> Case {
-    Case { stage, wide: false }
+    Case { stage, wide: false, sharing: false }
 }
 
 const fn wide(stage: Stage) -> Case {
-    Case { stage, wide: true }
+    Case { stage, wide: true, sharing: false }
+}
+
+const fn shared(stage: Stage) -> Case {
+    Case { stage, wide: true, sharing: true }
 }
 
 impl Case {
     fn name(self) -> String {
-        if self.wide {
+        if self.sharing {
+            format!("{}, wide, school shared", self.stage.name())
+        } else if self.wide {
             format!("{}, wide", self.stage.name())
         } else {
             self.stage.name().to_string()
@@ -249,12 +259,22 @@ impl Case {
             || (self.stage >= Stage::Active && same(p, BACKGROUND))
     }
 
-    /// api.md: the departments involved in a case — "the committee's departments, the
-    /// referral's involved departments, the coordinator's department".
+    /// The departments the citizen's current data_sharing consent names.
+    fn shared_departments(self) -> &'static [&'static str] {
+        if self.sharing {
+            &["school"]
+        } else {
+            &[]
+        }
+    }
+
+    /// api.md: the departments involved in a case — "the committee's departments and the
+    /// coordinator's department always, and the referral's other involved departments only
+    /// while the citizen's current `data_sharing` consent names them".
     fn department_involved(self, dept: &str) -> bool {
         Track::Adult.departments().contains(&dept)
-            || self.referral_departments().contains(&dept)
             || self.coordinator().is_some_and(|c| c.dept == dept)
+            || (self.referral_departments().contains(&dept) && self.shared_departments().contains(&dept))
     }
 
     /// api.md: those who take part see the case; a `leader` or `system` principal also sees
@@ -269,8 +289,9 @@ impl Case {
     }
 }
 
-/// The cases the read cells share, in one service instance: each state of both shapes.
-const READ_CASES: [Case; 8] = [
+/// The cases the read cells share, in one service instance: each state of both shapes, and the
+/// wide case with the consent before and after its initial decision.
+const READ_CASES: [Case; 10] = [
     plain(Stage::Referred),
     plain(Stage::Awaiting),
     plain(Stage::Active),
@@ -279,6 +300,8 @@ const READ_CASES: [Case; 8] = [
     wide(Stage::Awaiting),
     wide(Stage::Active),
     wide(Stage::Closed),
+    shared(Stage::Referred),
+    shared(Stage::Active),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -335,6 +358,9 @@ enum Probe {
     SubscriptionsCreate,
     SubscriptionsRemove,
     Audit,
+    ConsentsList(Case),
+    ConsentsGive(Case),
+    ConsentsWithdraw(Case),
 }
 
 use Stage::{Active, Awaiting, Closed, Referred};
@@ -368,9 +394,16 @@ fn probes() -> Vec<Probe> {
     all.extend([MeetingsMinutes(plain(Active)), MeetingsMinutes(wide(Active))]);
     all.extend([MeetingsAddToAgenda(plain(Referred)), MeetingsAddToAgenda(plain(Awaiting))]);
     all.extend([MeetingsDecide(plain(Awaiting)), MeetingsDecide(plain(Active)), MeetingsDecide(plain(Closed))]);
-    for c in [plain(Active), wide(Referred), wide(Active)] {
+    for c in [plain(Active), wide(Referred), wide(Active), shared(Referred), shared(Active)] {
         all.push(Events(c));
     }
+    for c in [plain(Active), wide(Active), shared(Active)] {
+        all.push(ConsentsList(c));
+    }
+    for c in [plain(Referred), plain(Active), plain(Closed), wide(Active), shared(Referred)] {
+        all.push(ConsentsGive(c));
+    }
+    all.extend([ConsentsWithdraw(plain(Active)), ConsentsWithdraw(plain(Closed)), ConsentsWithdraw(shared(Active))]);
     all.extend([FollowUps(plain(Active)), FollowUps(wide(Active)), StatsFlow]);
     all.extend([
         OffersList,
@@ -428,6 +461,9 @@ impl Probe {
             SubscriptionsCreate => ("POST", "/api/v1/subscriptions"),
             SubscriptionsRemove => ("DELETE", "/api/v1/subscriptions/{id}"),
             Audit => ("GET", "/api/v1/audit"),
+            ConsentsList(_) => ("GET", "/api/v1/cases/{id}/consents"),
+            ConsentsGive(_) => ("POST", "/api/v1/cases/{id}/consents"),
+            ConsentsWithdraw(_) => ("POST", "/api/v1/cases/{id}/consents/{consent_id}/withdrawal"),
         }
     }
 
@@ -456,7 +492,10 @@ impl Probe {
             | MeetingsDecide(c)
             | MeetingsMinutes(c)
             | Events(c)
-            | FollowUps(c) => Some(c),
+            | FollowUps(c)
+            | ConsentsList(c)
+            | ConsentsGive(c)
+            | ConsentsWithdraw(c) => Some(c),
             _ => None,
         }
     }
@@ -745,6 +784,15 @@ fn expected(probe: Probe, p: Person) -> Outcome {
         }
         // "audit log | auditor"
         Audit => allowed_if(has(p, "auditor")),
+        // Consents are under the case: its readers read them.
+        ConsentsList(c) => case_read(p, c),
+        // "record or withdraw a consent | the case's referrer, its coordinator, or a leader who
+        // sees it". SPEC: api.md is silent on consents of a closed case; the implementation
+        // takes none (409), while a withdrawal stays possible in every state.
+        ConsentsGive(c) => {
+            case_write(p, c, same(p, REFERRER) || c.coordinates(p) || has(p, "leader"), c.stage != Closed)
+        }
+        ConsentsWithdraw(c) => case_write(p, c, same(p, REFERRER) || c.coordinates(p) || has(p, "leader"), true),
     }
 }
 
@@ -761,6 +809,8 @@ struct Fixture {
     intervention: Option<String>,
     /// A spend of the coordinator (from `Active`).
     spend: Option<String>,
+    /// The citizen's plan consent (from `Awaiting`).
+    consent: Option<String>,
 }
 
 /// The shared, never-changed cases and offer of the read cells.
@@ -846,8 +896,17 @@ impl Ctx {
         body["involved_departments"] = json!(c.referral_departments());
         body["involved_caseworkers"] = json!([person(REFERRER, "Rita"), person(NAMED, "Ivan Involveret")]);
         let case = expect(app.post("/api/v1/cases", &self.token(REFERRER), &body).await, &[201], "referral").id();
-        let mut fixture = Fixture { case: case.clone(), citizen, intervention: None, spend: None };
+        let mut fixture = Fixture { case: case.clone(), citizen, intervention: None, spend: None, consent: None };
+        let consents = format!("/api/v1/cases/{case}/consents");
+        if c.sharing {
+            let body = json!({"kind": "data_sharing", "given_by": "citizen", "form": "written", "given_on": day(0),
+                              "departments": c.shared_departments()});
+            expect(app.post(&consents, &self.token(REFERRER), &body).await, &[201], "data sharing consent");
+        }
         if c.stage >= Awaiting {
+            let body = json!({"kind": "plan", "given_by": "citizen", "form": "written", "given_on": day(0)});
+            let consent = expect(app.post(&consents, &self.token(REFERRER), &body).await, &[201], "plan consent");
+            fixture.consent = Some(consent.id());
             let path = format!("/api/v1/cases/{case}/screening");
             let res = app.post(&path, &self.token(ADULT_LEADER_SOC), &json!({"outcome": "accepted"})).await;
             expect(res, &[200], "screening");
@@ -1085,6 +1144,16 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
             (fill(template, &[("id", &expect(res, &[201], "subscription").id())]), None)
         }
         Audit => (format!("{template}?limit=1"), None),
+        ConsentsList(_) => (case_path(), None),
+        ConsentsGive(_) => (
+            case_path(),
+            Some(json!({"kind": "data_sharing", "given_by": "citizen", "form": "oral", "given_on": day(0),
+                        "departments": ["health_care"]})),
+        ),
+        ConsentsWithdraw(_) => {
+            let consent = f().consent.clone().expect("a plan consent");
+            (fill(template, &[("id", &f().case), ("consent_id", &consent)]), Some(json!({"on": day(0)})))
+        }
     };
 
     // Letters only: a caller's id with anything CPR-shaped in it would be replaced.

@@ -429,6 +429,8 @@ async fn only_a_leader_of_a_committee_department_screens() {
     let world = World::new().await;
     let youth = world.referred(20).await;
     let adult = world.referred(40).await;
+    // labour_market, involved by the referral only, sees the youth case by the citizen's consent
+    world.data_sharing(&youth, 20, &["labour_market"]).await;
     let before = (snapshot(&world, &youth).await, snapshot(&world, &adult).await);
     let accept = json!({"outcome": "accepted"});
     // they see the case, but may not screen it
@@ -485,6 +487,8 @@ async fn who_may_edit_a_referral() {
     let world = World::new().await;
     let app = &world.app;
     let id = world.referred(20).await;
+    // labour_market, involved by the referral only, sees the case by the citizen's consent
+    world.data_sharing(&id, 20, &["labour_market"]).await;
 
     // the referrer
     let before = app.get(&case_path(&id), &world.token(REFERRER)).await.expect(200);
@@ -600,6 +604,10 @@ async fn a_case_is_seen_only_by_those_who_take_part_in_it() {
     let app = &world.app;
     // a youth case: committee youth/social/school, involved social and labour_market
     let id = world.referred(20).await;
+    // labour_market is involved by the referral only: its leaders and systems see the case while
+    // the citizen's data_sharing consent names it (api.md, Who may see and do what).
+    app.get(&case_path(&id), &world.token(LM_SYSTEM)).await.problem(404, "not_found");
+    world.data_sharing(&id, 20, &["labour_market"]).await;
     let before = snapshot(&world, &id).await;
     let missing = app
         .get(&case_path("00000000-0000-4000-8000-000000000000"), &world.token(REFERRER))

@@ -557,8 +557,10 @@ async fn agenda_rules() {
     let meeting = world.meeting(ADULT).await;
     let leader = world.token(World::leader(ADULT));
 
-    // A case of the youth track on an adult meeting (the leader sees it by involvement).
+    // A case of the youth track on an adult meeting (the leader sees it by involvement: the
+    // referral involves labour_market, and the citizen's data_sharing consent names it).
     let youth_case = world.awaiting(YOUTH).await;
+    world.data_sharing(&youth_case, YOUTH, &["labour_market"]).await;
     world.app.get(&case_path(&youth_case), &leader).await.expect(200);
     let res = refused(
         &world,

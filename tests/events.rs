@@ -101,7 +101,9 @@ async fn the_feed_is_the_departments_and_carries_no_personal_data() {
     let app = &world.app;
     let youth_case = world.referred(22).await;
     let adult_case = world.referred(45).await;
-    // school sits on the youth committee only; the referral involves social and labour_market
+    // school sits on the youth committee only; the referral involves social and labour_market,
+    // and labour_market (not on the youth committee) by the citizen's data_sharing consent
+    world.data_sharing(&youth_case, 22, &["labour_market"]).await;
     let school = app.token("school-system", "school", &["system"]);
     let labour = app.token("labour-system", "labour_market", &["admin"]);
     page_of_at_least(app, &labour, None, 2).await;

@@ -119,6 +119,7 @@ async fn named_awaiting(world: &World, age: i32, name: &str, referrer: Person) -
     app.post(&format!("/api/v1/cases/{case}/screening"), &world.token(leader), &json!({"outcome": "accepted"}))
         .await
         .expect(200);
+    world.plan_consents(&case, age).await;
     (case, citizen, cpr)
 }
 

@@ -217,6 +217,7 @@ pub async fn spend(
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let case = ledger_case(conn, &p, id)?;
+                    store::consents::require_current_plan(conn, id)?;
                     if let Some(intervention) = s.intervention_id {
                         let version = store::plans::latest_version(conn, id)?.unwrap_or(0);
                         let plan = crate::views::plan::load(conn, id, version)?;

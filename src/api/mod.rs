@@ -9,6 +9,7 @@ pub mod budget;
 pub mod cases;
 pub mod citizens;
 pub mod committees;
+pub mod consents;
 pub mod events;
 pub mod follow_ups;
 pub mod kit;
@@ -24,6 +25,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     citizens::configure(cfg);
     cases::configure(cfg);
+    consents::configure(cfg);
     committees::configure(cfg);
     meetings::configure(cfg);
     plans::configure(cfg);

@@ -191,6 +191,7 @@ fn coordinator_case(conn: &mut PgConnection, p: &Principal, id: Uuid) -> Result<
     if case.status != CaseStatus::Active.as_str() {
         return Err(AppError::InvalidTransition(format!("the plan of a {} case cannot change", case.status)));
     }
+    store::consents::require_current_plan(conn, id)?;
     let version = store::plans::latest_version(conn, id)?.ok_or_else(no_plan)?;
     Ok((case, version))
 }

@@ -39,7 +39,7 @@ pub struct SubscriptionRequest {
     /// Where to POST each event: https to a public address (or one in `HELHED_WEBHOOK_ALLOW`),
     /// or plain http to an address in `HELHED_WEBHOOK_ALLOW`; no user info.
     #[validate(length(min = 1, max = 2000), custom(function = "http_url"))]
-    #[schema(min_length = 1, max_length = 2000, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
+    #[schema(min_length = 1, max_length = 2000, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[^\\u0000]*$")]
     pub url: String,
     /// The HMAC secret; if left out, Helhed makes one and returns it once.
     #[validate(length(min = 32, max = 200))]

@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod committee;
+pub mod consent;
 pub mod cpr;
 pub mod decision;
 pub mod eligibility;

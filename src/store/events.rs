@@ -22,6 +22,8 @@ vocabulary! {
         BudgetSpent => "budget.spent",
         BudgetReversed => "budget.reversed",
         CaseClosed => "case.closed",
+        ConsentGiven => "consent.given",
+        ConsentWithdrawn => "consent.withdrawn",
     }
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cases;
 pub mod citizens;
 pub mod committees;
+pub mod consents;
 pub mod decisions;
 pub mod events;
 pub mod ledger;

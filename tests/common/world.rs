@@ -135,7 +135,62 @@ impl World {
             .post(&format!("/api/v1/cases/{id}/screening"), &self.token(leader), &json!({"outcome": "accepted"}))
             .await
             .expect(200);
+        self.plan_consents(&id, age).await;
         id
+    }
+
+    /// A case screened and accepted, without any consent yet.
+    pub async fn awaiting_without_consent(&self, age: i32) -> String {
+        let id = self.referred(age).await;
+        let leader = if age < 30 { YOUTH_LEADER_SOC } else { ADULT_LEADER_SOC };
+        self.app
+            .post(&format!("/api/v1/cases/{id}/screening"), &self.token(leader), &json!({"outcome": "accepted"}))
+            .await
+            .expect(200);
+        id
+    }
+
+    /// A data-sharing consent of the citizen naming `departments`, given today and recorded by a
+    /// leader of the committee for `age`: the referral's other involved departments see the case
+    /// only while one names them. Returns the consent id.
+    pub async fn data_sharing(&self, case: &str, age: i32, departments: &[&str]) -> String {
+        let today = Utc::now().format("%Y-%m-%d").to_string();
+        let leader = if age < 30 { YOUTH_LEADER_SOC } else { ADULT_LEADER_SOC };
+        self.app
+            .post(
+                &format!("/api/v1/cases/{case}/consents"),
+                &self.token(leader),
+                &json!({"kind": "data_sharing", "given_by": "citizen", "form": "written", "given_on": today,
+                        "departments": departments}),
+            )
+            .await
+            .expect(201)
+            .id()
+    }
+
+    /// The plan consents an initial decision needs: the citizen's, and a custody holder's
+    /// under 18.
+    pub async fn plan_consents(&self, case: &str, age: i32) {
+        self.plan_consent(case, age, "citizen").await;
+        if age < 18 {
+            self.plan_consent(case, age, "custody_holder").await;
+        }
+    }
+
+    /// The plan consent of the citizen (or of a custody holder), given today in writing and
+    /// recorded by the leader who screened the case; returns the consent id.
+    pub async fn plan_consent(&self, case: &str, age: i32, given_by: &str) -> String {
+        let today = Utc::now().format("%Y-%m-%d").to_string();
+        let leader = if age < 30 { YOUTH_LEADER_SOC } else { ADULT_LEADER_SOC };
+        self.app
+            .post(
+                &format!("/api/v1/cases/{case}/consents"),
+                &self.token(leader),
+                &json!({"kind": "plan", "given_by": given_by, "form": "written", "given_on": today}),
+            )
+            .await
+            .expect(201)
+            .id()
     }
 }
 

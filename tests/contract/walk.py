@@ -184,6 +184,17 @@ def main() -> None:
     if screened.get("status") != "awaiting_committee":
         fail(f"an accepted case awaits the committee, not {screened.get('status')!r}")
 
+    step("record the citizen's plan consent (caseworker, the referrer)")
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    consent = as_dict(call("consents_give", "caseworker", 201, id=case_id, body={
+        "kind": "plan", "given_by": "citizen", "form": "written", "given_on": today,
+    }).parsed)
+    if consent.get("withdrawn_on") is not None:
+        fail(f"a new consent is not withdrawn: {consent}")
+    viewed = as_dict(call("cases_get", "caseworker", 200, id=case_id).parsed)
+    if viewed.get("consent", {}).get("plan") != "current":
+        fail(f"the case view shows the plan consent as current: {viewed.get('consent')}")
+
     step("find the adult committee")
     committees = as_dict(call("committees_list", "leader", 200).parsed)
     adult = [c for c in committees["items"] if c.get("track") == "adult"]
@@ -250,7 +261,7 @@ def main() -> None:
     step("read the event feed (system)")
     # The feed shows an event once every transaction older than its own has ended, so a client
     # keeps its cursor and asks again: here for at most 20 s.
-    wanted = ["case.referred", "case.screened", "decision.recorded", "plan.adopted", "budget.spent"]
+    wanted = ["case.referred", "case.screened", "consent.given", "decision.recorded", "plan.adopted", "budget.spent"]
     seen, cursor, deadline = [], UNSET, time.monotonic() + 20
     while True:
         page = as_dict(call("events_list", "system", 200, limit=200, after=cursor).parsed)

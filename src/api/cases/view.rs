@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::api::kit::etag;
 use crate::audit::{self, Entry, Purpose};
 use crate::auth::Principal;
+use crate::domain::consent::{self, PlanConsent};
 use crate::domain::decision::ParticipationForm;
 use crate::domain::eligibility::Exclusions;
 use crate::domain::plan::PlanKind;
@@ -99,11 +100,22 @@ pub struct CaseView {
     pub background_group: Vec<BackgroundMemberRef>,
     /// The citizen's participation between meetings, as the coordinator noted it.
     pub participation_notes: Vec<ParticipationNoteView>,
+    /// Where the case stands with the citizen's consents today.
+    pub consent: ConsentSummary,
     pub closed_at: Option<DateTime<Utc>>,
     pub closure_reason: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The case's consents as they stand today (details at `/consents`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConsentSummary {
+    /// `current`, or why not: `missing` (never given), `withdrawn`, `expired`.
+    pub plan: PlanConsent,
+    /// The departments current `data_sharing` consents name.
+    pub data_sharing_departments: Vec<Department>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -186,6 +198,12 @@ impl CaseView {
             }),
             _ => None,
         };
+        let consents = store::consents::rules_of_case(conn, c.id)?;
+        let today = Utc::now().date_naive();
+        let consent = ConsentSummary {
+            plan: consent::plan_state(&consents, today),
+            data_sharing_departments: consent::sharing_departments(&consents, today),
+        };
         Ok(CaseView {
             id: c.id,
             status: status_of(&c)?,
@@ -217,6 +235,7 @@ impl CaseView {
             screening,
             coordinator: person(&c.coordinator_sub, &c.coordinator_name, &c.coordinator_dept),
             plan,
+            consent,
             budget: BudgetSummary {
                 frame_ore: c.frame_ore,
                 spent_ore: c.spent_ore,

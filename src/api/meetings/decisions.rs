@@ -18,6 +18,7 @@ use crate::api::kit::extract::{Id, Json};
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
+use crate::domain::consent;
 use crate::domain::decision::{self, ClosureReason, DecisionKind, FixedMember};
 use crate::domain::{CaseStatus, Department, FieldError, MemberRole};
 use crate::error::{AppError, Problem};
@@ -115,8 +116,8 @@ fn check_fields(d: &DecisionRequest) -> Vec<FieldError> {
         (status = 201, body = DecisionView),
         (status = 403, description = "Not a leader member of the committee", body = Problem),
         (status = 404, body = Problem),
-        (status = 409, description = "invalid_transition: the case's status does not allow this kind", body = Problem),
-        (status = 422, description = "not_on_agenda, quorum_not_met, validation_failed", body = Problem)),
+        (status = 409, description = "invalid_transition: the case's status does not allow this kind; consent_withdrawn: without a current plan consent only closure is possible", body = Problem),
+        (status = 422, description = "not_on_agenda, quorum_not_met, consent_missing (an initial decision without the plan consents it needs), validation_failed", body = Problem)),
     security(("bearer" = [])))]
 pub async fn decide(
     p: Principal,
@@ -160,6 +161,35 @@ pub async fn decide(
 }
 
 /// The rules of a decision and its effects, for a case on the agenda with the right status.
+/// The citizen's consent a decision needs: an initial one, a current plan consent of the citizen
+/// on the day of the meeting (and of a custody holder while the citizen is under 18 that day);
+/// any other but closure, a plan consent current today.
+fn check_consent(
+    conn: &mut PgConnection,
+    case: &CaseRow,
+    kind: DecisionKind,
+    meeting_day: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    let consents = store::consents::rules_of_case(conn, case.id)?;
+    match kind {
+        DecisionKind::Initial => {
+            let citizen = store::citizens::find(conn, case.citizen_id)?
+                .ok_or_else(|| AppError::Internal("a case without its citizen".into()))?;
+            let under_18 = crate::domain::cpr::age_on(citizen.birth_date, meeting_day) < 18;
+            let missing = consent::missing_for_plan(&consents, meeting_day, under_18);
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(AppError::ConsentMissing(missing))
+            }
+        }
+        DecisionKind::Closure => Ok(()),
+        DecisionKind::Revision | DecisionKind::FollowUp if consent::plan_holds(&consents, today) => Ok(()),
+        DecisionKind::Revision | DecisionKind::FollowUp => Err(AppError::ConsentWithdrawn),
+    }
+}
+
 pub(crate) fn decide_on(
     conn: &mut PgConnection,
     p: &Principal,
@@ -214,6 +244,7 @@ pub(crate) fn decide_on(
     if !above_maximum.is_empty() {
         return Err(AppError::FrameAboveMaximum(above_maximum));
     }
+    check_consent(conn, case, d.kind, meeting.scheduled_at.date_naive(), today)?;
     let plan = d.plan.map(|plan| plan.into_plan(conn)).transpose()?;
 
     let decision_id = Uuid::now_v7();
