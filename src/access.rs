@@ -88,13 +88,36 @@ fn in_person(p: &Principal) -> CaseFilter {
     )
 }
 
+/// The cases a principal sees without any data-sharing consent: those they take part in, and
+/// for a `leader` or `system` those of their committee's or coordinator's department. A
+/// department that sees a case only by the citizen's consent cannot extend that consent itself.
+pub fn visible_without_consent(p: &Principal) -> CaseFilter {
+    if sees_department_cases(p) {
+        Box::new(in_person(p).or(always_involved(p.dept)))
+    } else {
+        in_person(p)
+    }
+}
+
+/// The departments always involved in a case: its committee's, and its coordinator's.
+fn always_involved(dept: Department) -> CaseFilter {
+    let dept = dept.as_str().to_string();
+    Box::new(
+        cases::committee_id
+            .eq_any(
+                committees::table.filter(committees::departments.contains(vec![dept.clone()])).select(committees::id),
+            )
+            .or(cases::coordinator_dept.eq(dept).assume_not_null()),
+    )
+}
+
 /// Cases a department is involved in: always its committee's departments and the coordinator's
 /// department; the referral's other involved departments only while a current `data_sharing`
 /// consent of the case names them (given by today, not expired, not withdrawn).
-fn department_involved(dept: Department) -> CaseFilter {
+fn department_involved(department: Department) -> CaseFilter {
     use diesel::dsl::sql;
     use diesel::sql_types::Date;
-    let dept = dept.as_str().to_string();
+    let dept = department.as_str().to_string();
     let today = || sql::<Date>("CURRENT_DATE");
     let shared =
         consents::table
@@ -107,12 +130,7 @@ fn department_involved(dept: Department) -> CaseFilter {
             .filter(consents::departments.contains(vec![dept.clone()]))
             .select(consents::case_id);
     Box::new(
-        cases::committee_id
-            .eq_any(
-                committees::table.filter(committees::departments.contains(vec![dept.clone()])).select(committees::id),
-            )
-            .or(cases::coordinator_dept.eq(dept.clone()).assume_not_null())
-            .or(cases::involved_departments.contains(vec![dept]).and(cases::id.eq_any(shared))),
+        always_involved(department).or(cases::involved_departments.contains(vec![dept]).and(cases::id.eq_any(shared))),
     )
 }
 

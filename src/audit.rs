@@ -244,6 +244,7 @@ pub fn on_case<T>(
             | AppError::BudgetExceeded { .. }
             | AppError::ConsentMissing(_)
             | AppError::ConsentWithdrawn
+            | AppError::TransferNotDue(_)
             | AppError::Conflict(_)
             | AppError::NotOnAgenda
             | AppError::QuorumNotMet(_)

@@ -92,6 +92,9 @@ pub enum AppError {
     /// The active case's plan consent is withdrawn or expired: only closure is possible.
     #[error("consent withdrawn")]
     ConsentWithdrawn,
+    /// A transfer to the adult committee more than a year before the citizen turns 30.
+    #[error("transfer not due")]
+    TransferNotDue(Vec<FieldError>),
     #[error("budget exceeded")]
     BudgetExceeded { remaining_ore: i64 },
     #[error("precondition failed")]
@@ -158,6 +161,7 @@ pub const CODES: &[&str] = &[
     "budget_exceeded",
     "consent_missing",
     "consent_withdrawn",
+    "transfer_not_due",
     "precondition_failed",
     "payload_too_large",
     "unsupported_media_type",
@@ -203,6 +207,7 @@ impl AppError {
             AppError::BudgetExceeded { .. } => "budget_exceeded",
             AppError::ConsentMissing(_) => "consent_missing",
             AppError::ConsentWithdrawn => "consent_withdrawn",
+            AppError::TransferNotDue(_) => "transfer_not_due",
             AppError::PreconditionFailed => "precondition_failed",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
@@ -240,6 +245,7 @@ impl AppError {
             AppError::BudgetExceeded { .. } => "The spend exceeds the remaining budget frame",
             AppError::ConsentMissing(_) => "The citizen's consent to the plan is missing",
             AppError::ConsentWithdrawn => "The citizen's consent to the plan is withdrawn or expired",
+            AppError::TransferNotDue(_) => "The citizen does not turn 30 within a year",
             AppError::PreconditionFailed => "The resource has changed",
             AppError::PayloadTooLarge => "The request body is too large",
             AppError::UnsupportedMediaType => "The request body must be application/json",
@@ -277,6 +283,9 @@ impl AppError {
                 format!("only {remaining_ore} øre remain of the budget frame; a larger spend must go to the committee")
             }
             AppError::ConsentMissing(_) => "see errors for each consent the decision needs".to_string(),
+            AppError::TransferNotDue(_) => {
+                "a youth case moves to the adult committee within a year of the 30th birthday".to_string()
+            }
             AppError::ConsentWithdrawn => {
                 "without a current plan consent the case can only be closed; record a new consent first".to_string()
             }
@@ -319,6 +328,7 @@ impl AppError {
             | AppError::QuorumNotMet(e)
             | AppError::CompositionInvalid(e)
             | AppError::ConsentMissing(e)
+            | AppError::TransferNotDue(e)
             | AppError::UnknownReference(e)
             | AppError::InconsistentRequest(e)
             | AppError::DateNotAllowed(e)
@@ -380,6 +390,7 @@ impl ResponseError for AppError {
             | AppError::QuorumNotMet(_)
             | AppError::CompositionInvalid(_)
             | AppError::ConsentMissing(_)
+            | AppError::TransferNotDue(_)
             | AppError::NotOnAgenda
             | AppError::UnknownReference(_)
             | AppError::InconsistentRequest(_)
@@ -443,6 +454,7 @@ mod tests {
             AppError::BudgetExceeded { remaining_ore: 1 },
             AppError::ConsentMissing(e()),
             AppError::ConsentWithdrawn,
+            AppError::TransferNotDue(e()),
             AppError::PreconditionFailed,
             AppError::PayloadTooLarge,
             AppError::UnsupportedMediaType,
@@ -479,6 +491,7 @@ mod tests {
                 | AppError::BudgetExceeded { .. }
                 | AppError::ConsentMissing(_)
                 | AppError::ConsentWithdrawn
+                | AppError::TransferNotDue(_)
                 | AppError::PreconditionFailed
                 | AppError::PayloadTooLarge
                 | AppError::UnsupportedMediaType

@@ -283,6 +283,21 @@ impl Case {
         self.takes_part(p) || ((has(p, "leader") || has(p, "system")) && self.department_involved(p.dept))
     }
 
+    /// Whether the principal sees the case without the citizen's data-sharing consent.
+    fn sees_without_consent(self, p: Person) -> bool {
+        let always =
+            Track::Adult.departments().contains(&p.dept) || self.coordinator().is_some_and(|c| c.dept == p.dept);
+        self.takes_part(p) || ((has(p, "leader") || has(p, "system")) && always)
+    }
+
+    /// "record or withdraw a consent | the case's referrer, its coordinator, or a leader who sees
+    /// it". SPEC: a leader whose department sees the case only by the citizen's data-sharing
+    /// consent may not record or withdraw consents (403), so that no department extends its own
+    /// access (a finding of the red-team pass).
+    fn records_consents(self, p: Person) -> bool {
+        same(p, REFERRER) || self.coordinates(p) || (has(p, "leader") && self.sees_without_consent(p))
+    }
+
     /// api.md: "the case's current coordinator".
     fn coordinates(self, p: Person) -> bool {
         self.coordinator().is_some_and(|c| same(c, p))
@@ -361,6 +376,7 @@ enum Probe {
     ConsentsList(Case),
     ConsentsGive(Case),
     ConsentsWithdraw(Case),
+    TransitionsList(Case),
 }
 
 use Stage::{Active, Awaiting, Closed, Referred};
@@ -404,6 +420,7 @@ fn probes() -> Vec<Probe> {
         all.push(ConsentsGive(c));
     }
     all.extend([ConsentsWithdraw(plain(Active)), ConsentsWithdraw(plain(Closed)), ConsentsWithdraw(shared(Active))]);
+    all.push(TransitionsList(plain(Active)));
     all.extend([FollowUps(plain(Active)), FollowUps(wide(Active)), StatsFlow]);
     all.extend([
         OffersList,
@@ -464,6 +481,7 @@ impl Probe {
             ConsentsList(_) => ("GET", "/api/v1/cases/{id}/consents"),
             ConsentsGive(_) => ("POST", "/api/v1/cases/{id}/consents"),
             ConsentsWithdraw(_) => ("POST", "/api/v1/cases/{id}/consents/{consent_id}/withdrawal"),
+            TransitionsList(_) => ("GET", "/api/v1/transitions"),
         }
     }
 
@@ -495,7 +513,8 @@ impl Probe {
             | FollowUps(c)
             | ConsentsList(c)
             | ConsentsGive(c)
-            | ConsentsWithdraw(c) => Some(c),
+            | ConsentsWithdraw(c)
+            | TransitionsList(c) => Some(c),
             _ => None,
         }
     }
@@ -789,10 +808,17 @@ fn expected(probe: Probe, p: Person) -> Outcome {
         // "record or withdraw a consent | the case's referrer, its coordinator, or a leader who
         // sees it". SPEC: api.md is silent on consents of a closed case; the implementation
         // takes none (409), while a withdrawal stays possible in every state.
-        ConsentsGive(c) => {
-            case_write(p, c, same(p, REFERRER) || c.coordinates(p) || has(p, "leader"), c.stage != Closed)
+        ConsentsGive(c) => case_write(p, c, c.records_consents(p), c.stage != Closed),
+        ConsentsWithdraw(c) => case_write(p, c, c.records_consents(p), true),
+        // "transitions list | leader, admin": active youth cases turning 30; the matrix's adult
+        // case is never among them (tests/transitions.rs has the youth cases).
+        TransitionsList(_) => {
+            if has(p, "leader") || has(p, "admin") {
+                Omitted
+            } else {
+                Forbidden
+            }
         }
-        ConsentsWithdraw(c) => case_write(p, c, same(p, REFERRER) || c.coordinates(p) || has(p, "leader"), true),
     }
 }
 
@@ -1145,6 +1171,10 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
         }
         Audit => (format!("{template}?limit=1"), None),
         ConsentsList(_) => (case_path(), None),
+        TransitionsList(_) => {
+            look = Some((Look::FollowUps, f().case.clone()));
+            (format!("{template}?within_days=365&limit=200"), None)
+        }
         ConsentsGive(_) => (
             case_path(),
             Some(json!({"kind": "data_sharing", "given_by": "citizen", "form": "oral", "given_on": day(0),
@@ -1172,7 +1202,10 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
     let res = common::TestApp::read(req.send().await.expect("request sent")).await;
     let outcome = classify(&res, look.as_ref());
     // Every refusal concerning a case — 404 or 403 alike — is on record as a denied access.
-    let lists = matches!(probe, CasesList(_) | Events(_) | FollowUps(_) | MeetingsGet(_) | MeetingsMinutes(_));
+    let lists = matches!(
+        probe,
+        CasesList(_) | Events(_) | FollowUps(_) | MeetingsGet(_) | MeetingsMinutes(_) | TransitionsList(_)
+    );
     let unaudited = match (&fixture, outcome) {
         (Some(f), Outcome::Forbidden | Outcome::Hidden) if !lists => {
             app.count(&format!(

@@ -246,7 +246,7 @@ async fn the_list_holds_every_consent_oldest_first_withdrawn_ones_too() {
     // given and recorded in the same order, so that "oldest" means the same either way
     let first = give(&world, &case, &plan_consent("citizen", -10, None)).await;
     let second = give(&world, &case, &sharing_consent(&["social"], -5, None)).await;
-    let mut plan = plan_consent("custody_holder", 0, None);
+    let mut plan = plan_consent("citizen", 0, None);
     plan["departments"] = json!([]); // a plan consent may name its departments as []
     let third = give(&world, &case, &plan).await;
     withdraw(&world, &case, &first).await.expect(200);
@@ -532,6 +532,11 @@ async fn a_data_sharing_consent_opens_the_case_to_a_referral_only_department_whi
     assert!(sees(&world, SCHOOL_SYSTEM, &case).await);
     assert!(listed_for(&world, SCHOOL_LEADER, &case).await);
     world.app.get(&consents_path(&case), &world.token(SCHOOL_LEADER)).await.expect(200);
+    // ... but a department that sees the case only by the consent cannot extend or end it itself
+    let own = sharing_consent(&["school"], 0, None);
+    world.app.post(&consents_path(&case), &world.token(SCHOOL_LEADER), &own).await.problem(403, "forbidden");
+    let path = withdrawal_path(&case, &consent);
+    world.app.post(&path, &world.token(SCHOOL_LEADER), &withdrawal(0)).await.problem(403, "forbidden");
     // a caseworker of school is still no one on this case
     assert!(!sees(&world, OUTSIDER, &case).await);
 
@@ -635,4 +640,28 @@ async fn only_the_referrer_the_coordinator_or_a_leader_who_sees_the_case_records
     for rid in ["c-outsider", "w-outsider", "r-outsider"] {
         assert_entry(entry(&log, rid), "denied", 404, &case, OUTSIDER);
     }
+}
+
+// A custody holder's consent never stands in for the citizen's own (a finding of the red-team
+// pass): when a minor withdraws, the plan stops; an adult's plan takes no custody holder's.
+#[tokio::test]
+async fn the_citizens_own_withdrawal_stops_the_plan_whatever_a_custody_holder_consented() {
+    let world = World::new().await;
+    let (case, _) = world.active(MINOR).await;
+    let list = consents(&world, &case).await;
+    let own = list.iter().find(|c| c["given_by"] == "citizen").expect("the citizen's consent");
+    let custody = list.iter().find(|c| c["given_by"] == "custody_holder").expect("the custody holder's consent");
+    assert!(custody["withdrawn_on"].is_null());
+    withdraw(&world, &case, own["id"].as_str().unwrap()).await.expect(200);
+    assert_eq!(view(&world, &case).await["consent"]["plan"], "withdrawn");
+    let spend = json!({"amount_ore": 1000, "category": "other", "description": "after the citizen withdrew"});
+    let path = format!("/api/v1/cases/{case}/budget/spends");
+    world.app.post(&path, &world.token(COORDINATOR), &spend).await.problem(409, "consent_withdrawn");
+    assert_eq!(view(&world, &case).await["budget"]["spent_ore"], 0);
+
+    let (adult, _) = world.active(ADULT).await;
+    let before = consents(&world, &adult).await.len();
+    let body = plan_consent("custody_holder", 0, None);
+    world.app.post(&consents_path(&adult), &world.token(REFERRER), &body).await.problem(422, "inconsistent_request");
+    assert_eq!(consents(&world, &adult).await.len(), before, "nothing stored");
 }

@@ -119,11 +119,17 @@ fn trimmed(text: Option<String>) -> Option<String> {
 fn recording_case(conn: &mut PgConnection, p: &Principal, id: Uuid) -> Result<CaseRow, AppError> {
     access::require_case_role(p)?;
     let case = store::cases::lock_visible(conn, p, id)?.ok_or_else(|| audit::deny(p, "case", id, purpose(p)))?;
-    access::require_consent_recorder(
-        p,
-        &Parties { referrer: (&case.referrer_sub, &case.referrer_dept), committee_departments: &[] },
-        (case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref()),
-    )?;
+    let coordinator = (case.coordinator_sub.as_deref(), case.coordinator_dept.as_deref());
+    let referrer = (case.referrer_sub.as_str(), case.referrer_dept.as_str());
+    access::require_consent_recorder(p, &Parties { referrer, committee_departments: &[] }, coordinator)?;
+    let named =
+        (p.sub.as_str(), p.dept.as_str()) == referrer || access::is_coordinator(p, coordinator.0, coordinator.1);
+    if !named && !store::cases::sees_without_consent(conn, p, id)? {
+        return Err(AppError::Forbidden(
+            "a department that sees the case only by the citizen's data-sharing consent does not record consents"
+                .into(),
+        ));
+    }
     Ok(case)
 }
 
@@ -170,6 +176,15 @@ pub async fn give(
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let case = recording_case(conn, &p, id)?;
+                    if c.given_by == GivenBy::CustodyHolder {
+                        let adult = !store::consents::under_18_on(conn, id, c.given_on)?;
+                        if adult {
+                            return Err(AppError::InconsistentRequest(vec![FieldError::new(
+                                "given_by",
+                                "a custody holder consents only while the citizen is under 18",
+                            )]));
+                        }
+                    }
                     let status = CaseStatus::parse(&case.status);
                     if matches!(status, Some(CaseStatus::Closed | CaseStatus::Declined)) {
                         return Err(AppError::InvalidTransition(format!("a {} case takes no consents", case.status)));

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod plans;
 pub mod stats;
 pub mod subscriptions;
+pub mod transitions;
 
 use actix_web::web;
 
@@ -35,5 +36,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     stats::configure(cfg);
     offers::configure(cfg);
     follow_ups::configure(cfg);
+    transitions::configure(cfg);
     audit::configure(cfg);
 }

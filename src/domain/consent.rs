@@ -90,17 +90,28 @@ pub fn missing_for_plan(consents: &[Consent], day: NaiveDate, under_18: bool) ->
     missing
 }
 
-/// Whether the plan holds on `day`: some plan consent is current.
-pub fn plan_holds(consents: &[Consent], day: NaiveDate) -> bool {
-    consents.iter().any(|c| c.kind == ConsentKind::Plan && c.current_on(day))
+/// Whether the plan holds on `day`: the citizen's plan consent is current, and while the
+/// citizen is under 18 a custody holder's too. A custody holder's consent never stands in for
+/// the citizen's own: when the citizen withdraws, the plan stops.
+pub fn plan_holds(consents: &[Consent], day: NaiveDate, under_18: bool) -> bool {
+    missing_for_plan(consents, day, under_18).is_empty()
 }
 
-/// The plan consent's state on `day`, from the consents oldest first.
-pub fn plan_state(consents: &[Consent], day: NaiveDate) -> PlanConsent {
-    if plan_holds(consents, day) {
+/// The plan consent's state on `day`: `current` when the plan holds; otherwise why not, from the
+/// latest plan consent (by the day it was given) of the one whose consent is lacking — the
+/// citizen's, or under 18 the custody holder's.
+pub fn plan_state(consents: &[Consent], day: NaiveDate, under_18: bool) -> PlanConsent {
+    if plan_holds(consents, day, under_18) {
         return PlanConsent::Current;
     }
-    match consents.iter().rfind(|c| c.kind == ConsentKind::Plan && c.given_on <= day) {
+    let current =
+        |by: GivenBy| consents.iter().any(|c| c.kind == ConsentKind::Plan && c.given_by == by && c.current_on(day));
+    let lacking = if current(GivenBy::Citizen) { GivenBy::CustodyHolder } else { GivenBy::Citizen };
+    let latest = consents
+        .iter()
+        .filter(|c| c.kind == ConsentKind::Plan && c.given_by == lacking && c.given_on <= day)
+        .max_by_key(|c| c.given_on);
+    match latest {
         None => PlanConsent::Missing,
         Some(c) if c.withdrawn => PlanConsent::Withdrawn,
         Some(_) => PlanConsent::Expired,
@@ -163,13 +174,30 @@ mod tests {
     }
 
     #[test]
+    fn a_custody_holders_consent_never_stands_in_for_the_citizens() {
+        let d = day("2026-03-01");
+        let custody_only = [plan(GivenBy::CustodyHolder, "2026-01-01", None, false)];
+        assert!(!plan_holds(&custody_only, d, false));
+        assert!(!plan_holds(&custody_only, d, true));
+        let citizen_withdrew =
+            [plan(GivenBy::Citizen, "2026-01-01", None, true), plan(GivenBy::CustodyHolder, "2026-01-01", None, false)];
+        assert!(!plan_holds(&citizen_withdrew, d, true));
+        assert_eq!(plan_state(&citizen_withdrew, d, true), PlanConsent::Withdrawn);
+        let custody_withdrew =
+            [plan(GivenBy::Citizen, "2026-01-01", None, false), plan(GivenBy::CustodyHolder, "2026-01-01", None, true)];
+        assert!(!plan_holds(&custody_withdrew, d, true));
+        assert_eq!(plan_state(&custody_withdrew, d, true), PlanConsent::Withdrawn);
+        assert!(plan_holds(&custody_withdrew, d, false), "at 18 the citizen's own consent is enough");
+    }
+
+    #[test]
     fn the_plan_state_names_why_it_does_not_hold() {
         let d = day("2026-03-01");
-        assert_eq!(plan_state(&[], d), PlanConsent::Missing);
-        assert_eq!(plan_state(&[plan(GivenBy::Citizen, "2026-01-01", None, false)], d), PlanConsent::Current);
-        assert_eq!(plan_state(&[plan(GivenBy::Citizen, "2026-01-01", None, true)], d), PlanConsent::Withdrawn);
+        assert_eq!(plan_state(&[], d, false), PlanConsent::Missing);
+        assert_eq!(plan_state(&[plan(GivenBy::Citizen, "2026-01-01", None, false)], d, false), PlanConsent::Current);
+        assert_eq!(plan_state(&[plan(GivenBy::Citizen, "2026-01-01", None, true)], d, false), PlanConsent::Withdrawn);
         assert_eq!(
-            plan_state(&[plan(GivenBy::Citizen, "2026-01-01", Some("2026-02-01"), false)], d),
+            plan_state(&[plan(GivenBy::Citizen, "2026-01-01", Some("2026-02-01"), false)], d, false),
             PlanConsent::Expired
         );
     }

@@ -94,6 +94,13 @@ pub fn age_on(birth_date: NaiveDate, on: NaiveDate) -> i32 {
     age
 }
 
+/// The day someone born on `birth_date` turns `years`: the same date, or 1 March for a 29
+/// February in a year without one (the first day [`age_on`] counts the new age).
+pub fn birthday(birth_date: NaiveDate, years: i32) -> NaiveDate {
+    let year = birth_date.year() + years;
+    birth_date.with_year(year).or_else(|| NaiveDate::from_ymd_opt(year, 3, 1)).unwrap_or(NaiveDate::MAX)
+}
+
 #[cfg(test)]
 mod tests {
 

@@ -6,8 +6,15 @@ use chrono::NaiveDate;
 use super::{vocabulary, CaseStatus, Department, FieldError, MemberRole};
 
 vocabulary! {
-    /// What a decision does: the first package, a revision, the follow-up review, or closure.
-    DecisionKind { Initial => "initial", Revision => "revision", FollowUp => "follow_up", Closure => "closure" }
+    /// What a decision does: the first package, a revision, the follow-up review, closure, or the
+    /// move of a youth case to the adult committee as the citizen turns 30.
+    DecisionKind {
+        Initial => "initial",
+        Revision => "revision",
+        FollowUp => "follow_up",
+        Closure => "closure",
+        Transfer => "transfer",
+    }
 }
 
 vocabulary! {

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use chrono::NaiveDate;
+
 use super::{FieldError, Track};
 
 /// The exclusions a referral must answer. Any one of them true puts the citizen outside the
@@ -83,6 +85,21 @@ pub fn track_for(age: i32, under_18_justification: Option<&str>, exclusions: &Ex
         return Err(Ineligible::JustificationMissing);
     }
     Ok(if age < ADULT_FROM { Track::Youth } else { Track::Adult })
+}
+
+/// How far ahead of the 30th birthday a youth case may move to the adult committee.
+pub const TRANSFER_WINDOW_DAYS: i64 = 365;
+
+/// A youth case moves to the adult track once the citizen turns 30 within
+/// [`TRANSFER_WINDOW_DAYS`] of `on`, or already has: `transfer_not_due` otherwise.
+pub fn check_transfer_due(birth_date: NaiveDate, on: NaiveDate) -> Option<FieldError> {
+    let turns_30 = crate::domain::cpr::birthday(birth_date, ADULT_FROM);
+    (turns_30 > on + chrono::Duration::days(TRANSFER_WINDOW_DAYS)).then(|| {
+        FieldError::new(
+            "kind",
+            format!("the citizen turns {ADULT_FROM} on {turns_30}, more than a year after the meeting"),
+        )
+    })
 }
 
 #[cfg(test)]

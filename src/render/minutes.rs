@@ -26,6 +26,7 @@ pub fn kind_title(kind: DecisionKind) -> &'static str {
         DecisionKind::Revision => "Revision",
         DecisionKind::FollowUp => "Opfølgning (follow-up)",
         DecisionKind::Closure => "Afslutning (closure)",
+        DecisionKind::Transfer => "Overgang til voksenudvalget (transfer)",
     }
 }
 

@@ -275,6 +275,9 @@ pub struct DecisionEffects {
     pub follow_up_on: Option<NaiveDate>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closure_reason: Option<String>,
+    /// A transfer: the adult track and its committee.
+    pub track: Option<String>,
+    pub committee_id: Option<Uuid>,
 }
 
 pub fn apply(conn: &mut PgConnection, id: Uuid, effects: &DecisionEffects) -> QueryResult<CaseRow> {
@@ -295,6 +298,48 @@ pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<CaseRow>
 }
 
 /// Active cases with a follow-up date that the principal sees, earliest first.
+/// Whether `p` sees the case without any data-sharing consent.
+pub fn sees_without_consent(conn: &mut PgConnection, p: &Principal, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        cases::table.filter(cases::id.eq(id)).filter(access::visible_without_consent(p)),
+    ))
+    .get_result(conn)
+}
+
+/// Active youth cases of the cases `p` sees whose citizen was born on or before `born_by` (so
+/// turns 30 by that day's birthday), oldest citizen first, with the birth date; after a
+/// (birth date, id) cursor. Few cases are this close to 30, so they are sorted here.
+pub fn transitions(
+    conn: &mut PgConnection,
+    p: &Principal,
+    born_by: NaiveDate,
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<(CaseRow, NaiveDate)>> {
+    let rows: Vec<CaseRow> = cases::table
+        .filter(cases::status.eq("active"))
+        .filter(cases::track.eq("youth"))
+        .filter(cases::citizen_id.eq_any(citizens::table.filter(citizens::birth_date.le(born_by)).select(citizens::id)))
+        .filter(access::visible_cases(p))
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.citizen_id).collect();
+    let born: std::collections::HashMap<Uuid, NaiveDate> = citizens::table
+        .filter(citizens::id.eq_any(&ids))
+        .select((citizens::id, citizens::birth_date))
+        .load::<(Uuid, NaiveDate)>(conn)?
+        .into_iter()
+        .collect();
+    let mut out: Vec<(CaseRow, NaiveDate)> =
+        rows.into_iter().filter_map(|c| born.get(&c.citizen_id).map(|b| (*b, c))).map(|(b, c)| (c, b)).collect();
+    out.sort_by_key(|(c, b)| (*b, c.id));
+    if let Some(cursor) = after {
+        out.retain(|(c, b)| (*b, c.id) > cursor);
+    }
+    out.truncate(limit.max(0) as usize);
+    Ok(out)
+}
+
 pub fn follow_ups(
     conn: &mut PgConnection,
     p: &Principal,

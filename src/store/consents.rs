@@ -122,11 +122,24 @@ pub fn withdraw(
         .optional()
 }
 
-/// An active case's plan holds only while a plan consent is current today: spends, plan
-/// adjustments and every decision but closure stop without one (409 `consent_withdrawn`).
+/// Whether the case's citizen is under 18 on `day`.
+pub fn under_18_on(conn: &mut PgConnection, case_id: Uuid, day: NaiveDate) -> QueryResult<bool> {
+    use crate::schema::{cases, citizens};
+    let birth_date: NaiveDate = cases::table
+        .inner_join(citizens::table)
+        .filter(cases::id.eq(case_id))
+        .select(citizens::birth_date)
+        .first(conn)?;
+    Ok(crate::domain::cpr::age_on(birth_date, day) < 18)
+}
+
+/// An active case's plan holds only while the citizen's plan consent is current today (and a
+/// custody holder's while the citizen is under 18): spends, plan adjustments and every decision
+/// but closure stop without it (409 `consent_withdrawn`).
 pub fn require_current_plan(conn: &mut PgConnection, case_id: Uuid) -> Result<(), AppError> {
+    let today = Utc::now().date_naive();
     let consents = rules_of_case(conn, case_id)?;
-    if crate::domain::consent::plan_holds(&consents, Utc::now().date_naive()) {
+    if crate::domain::consent::plan_holds(&consents, today, under_18_on(conn, case_id, today)?) {
         Ok(())
     } else {
         Err(AppError::ConsentWithdrawn)

@@ -24,6 +24,7 @@ vocabulary! {
         CaseClosed => "case.closed",
         ConsentGiven => "consent.given",
         ConsentWithdrawn => "consent.withdrawn",
+        CaseTransferred => "case.transferred",
     }
 }
 

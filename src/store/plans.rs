@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::domain::plan::NewPlan;
+use crate::domain::Track;
 use crate::error::AppError;
 use crate::schema::{background_members, participation_notes, plan_amendments, plan_versions};
-use crate::store::cases::CaseRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = plan_versions)]
@@ -185,14 +185,19 @@ pub fn participation(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Vec<
 }
 
 /// Stores a new plan version for a case, adopted by `decision_id`.
-pub fn adopt(conn: &mut PgConnection, case: &CaseRow, decision_id: Uuid, new: &NewPlan) -> Result<i32, AppError> {
-    let version = latest_version(conn, case.id)?.unwrap_or(0) + 1;
-    let track =
-        crate::domain::Track::parse(&case.track).ok_or_else(|| AppError::Internal("stored plan unreadable".into()))?;
+/// The kind of the version follows the track the case is on once the decision took effect.
+pub fn adopt(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    track: Track,
+    decision_id: Uuid,
+    new: &NewPlan,
+) -> Result<i32, AppError> {
+    let version = latest_version(conn, case_id)?.unwrap_or(0) + 1;
     insert_version(
         conn,
         &PlanVersion {
-            case_id: case.id,
+            case_id,
             version,
             kind: crate::domain::plan::kind_for(track).as_str().to_string(),
             adopted_at: Utc::now(),

@@ -201,7 +201,7 @@ impl CaseView {
         let consents = store::consents::rules_of_case(conn, c.id)?;
         let today = Utc::now().date_naive();
         let consent = ConsentSummary {
-            plan: consent::plan_state(&consents, today),
+            plan: consent::plan_state(&consents, today, cpr::age_on(context.citizen_birth_date, today) < 18),
             data_sharing_departments: consent::sharing_departments(&consents, today),
         };
         Ok(CaseView {

@@ -20,7 +20,9 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::consent;
 use crate::domain::decision::{self, ClosureReason, DecisionKind, FixedMember};
-use crate::domain::{CaseStatus, Department, FieldError, MemberRole};
+use crate::domain::eligibility;
+use crate::domain::plan::NewPlan;
+use crate::domain::{CaseStatus, Department, FieldError, MemberRole, Track};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store::cases::{CaseRow, DecisionEffects};
@@ -64,6 +66,9 @@ pub struct DecisionRequest {
     pub background_group: Option<Vec<BackgroundMemberRef>>,
     /// `closure` (required).
     pub closure_reason: Option<ClosureReason>,
+    /// `transfer` (optional): the committee the case moves to, which must be the active adult
+    /// committee (the one it moves to anyway).
+    pub to_committee_id: Option<Uuid>,
     /// The committee's remarks, for the minutes.
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -80,6 +85,7 @@ fn check_fields(d: &DecisionRequest) -> Vec<FieldError> {
         ("follow_up_on", d.follow_up_on.is_some()),
         ("background_group", d.background_group.is_some()),
         ("closure_reason", d.closure_reason.is_some()),
+        ("to_committee_id", d.to_committee_id.is_some()),
     ];
     let (required, allowed): (&[&str], &[&str]) = match d.kind {
         DecisionKind::Initial => (
@@ -91,6 +97,7 @@ fn check_fields(d: &DecisionRequest) -> Vec<FieldError> {
         }
         DecisionKind::FollowUp => (&["follow_up_on"], &["follow_up_on"]),
         DecisionKind::Closure => (&["closure_reason"], &["closure_reason"]),
+        DecisionKind::Transfer => (&[], &["coordinator", "budget_frame_ore", "follow_up_on", "to_committee_id"]),
     };
     for (field, present) in given {
         if required.contains(&field) && !present {
@@ -185,9 +192,52 @@ fn check_consent(
             }
         }
         DecisionKind::Closure => Ok(()),
-        DecisionKind::Revision | DecisionKind::FollowUp if consent::plan_holds(&consents, today) => Ok(()),
-        DecisionKind::Revision | DecisionKind::FollowUp => Err(AppError::ConsentWithdrawn),
+        DecisionKind::Revision | DecisionKind::FollowUp | DecisionKind::Transfer => {
+            if consent::plan_holds(&consents, today, store::consents::under_18_on(conn, case.id, today)?) {
+                Ok(())
+            } else {
+                Err(AppError::ConsentWithdrawn)
+            }
+        }
     }
+}
+
+/// Where a transfer moves a youth case: the active adult committee, once the citizen turns 30
+/// within a year of the meeting (or has).
+fn transfer_to(
+    conn: &mut PgConnection,
+    case: &CaseRow,
+    to_committee_id: Option<Uuid>,
+    meeting_day: NaiveDate,
+) -> Result<Committee, AppError> {
+    if case.track != Track::Youth.as_str() {
+        return Err(AppError::InvalidTransition("only a case of the youth track moves to the adult committee".into()));
+    }
+    let adult = store::committees::active_for_track(conn, Track::Adult.as_str())?
+        .ok_or_else(|| AppError::Conflict("there is no active adult committee to move the case to".into()))?;
+    if to_committee_id.is_some_and(|id| id != adult.id) {
+        return Err(AppError::InconsistentRequest(vec![FieldError::new(
+            "to_committee_id",
+            "a case moves only to the active committee of the adult track",
+        )]));
+    }
+    let citizen = store::citizens::find(conn, case.citizen_id)?
+        .ok_or_else(|| AppError::Internal("a case without its citizen".into()))?;
+    if let Some(e) = eligibility::check_transfer_due(citizen.birth_date, meeting_day) {
+        return Err(AppError::TransferNotDue(vec![e]));
+    }
+    Ok(adult)
+}
+
+/// The plan a transfer adopts for the adult track: the current version as amended, unchanged.
+fn carried_plan(conn: &mut PgConnection, case_id: Uuid) -> Result<Option<NewPlan>, AppError> {
+    let latest = store::plans::latest_version(conn, case_id)?.unwrap_or(0);
+    Ok(crate::views::plan::load(conn, case_id, latest)?.map(|v| NewPlan {
+        citizen_goals: v.citizen_goals,
+        goals: v.goals,
+        interventions: v.interventions,
+        statutory_plans: v.statutory_plans,
+    }))
 }
 
 pub(crate) fn decide_on(
@@ -245,7 +295,18 @@ pub(crate) fn decide_on(
         return Err(AppError::FrameAboveMaximum(above_maximum));
     }
     check_consent(conn, case, d.kind, meeting.scheduled_at.date_naive(), today)?;
-    let plan = d.plan.map(|plan| plan.into_plan(conn)).transpose()?;
+    let transfer = match d.kind {
+        DecisionKind::Transfer => Some(transfer_to(conn, case, d.to_committee_id, meeting.scheduled_at.date_naive())?),
+        _ => None,
+    };
+    let plan = match &transfer {
+        Some(_) => carried_plan(conn, case.id)?,
+        None => d.plan.map(|plan| plan.into_plan(conn)).transpose()?,
+    };
+    let track = match transfer {
+        Some(_) => Track::Adult,
+        None => Track::parse(&case.track).ok_or_else(|| AppError::Internal("stored case track unreadable".into()))?,
+    };
 
     let decision_id = Uuid::now_v7();
     let plan_version = match &plan {
@@ -284,7 +345,7 @@ pub(crate) fn decide_on(
     };
     store::decisions::insert(conn, &row).map_err(second_initial)?;
     if let Some(plan) = &plan {
-        store::plans::adopt(conn, case, decision_id, plan)?;
+        store::plans::adopt(conn, case.id, track, decision_id, plan)?;
     }
     let coordinator_changes = d.coordinator.as_ref().is_some_and(|c| {
         case.coordinator_sub.as_deref() != Some(c.sub.as_str())
@@ -300,6 +361,8 @@ pub(crate) fn decide_on(
         follow_up_on: d.follow_up_on,
         closed_at: closing.then(Utc::now),
         closure_reason: d.closure_reason.map(|r| r.as_str().to_string()),
+        track: transfer.as_ref().map(|_| Track::Adult.as_str().to_string()),
+        committee_id: transfer.as_ref().map(|c| c.id),
     };
     store::cases::apply(conn, case.id, &effects)?;
     if let Some(group) = &background {
@@ -336,6 +399,15 @@ pub(crate) fn decide_on(
     }
     if coordinator_changes {
         events::emit(conn, p, case.id, EventType::CoordinatorChanged, json!({"decision_id": decision_id}))?;
+    }
+    if let Some(adult) = &transfer {
+        events::emit(
+            conn,
+            p,
+            case.id,
+            EventType::CaseTransferred,
+            json!({"decision_id": decision_id, "from_committee_id": case.committee_id, "to_committee_id": adult.id}),
+        )?;
     }
     if closing {
         events::emit(
