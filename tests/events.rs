@@ -106,7 +106,7 @@ async fn the_feed_is_the_departments_and_carries_no_personal_data() {
     world.data_sharing(&youth_case, 22, &["labour_market"]).await;
     let school = app.token("school-system", "school", &["system"]);
     let labour = app.token("labour-system", "labour_market", &["admin"]);
-    page_of_at_least(app, &labour, None, 2).await;
+    page_of_at_least(app, &labour, None, 3).await; // two referrals and the consent
     let res = app.get("/api/v1/events", &school).await.expect(200);
     let cases: HashSet<&str> =
         res.body["items"].as_array().unwrap().iter().map(|e| e["case_id"].as_str().unwrap()).collect();
