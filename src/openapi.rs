@@ -34,6 +34,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         api::meetings::agenda::add_to_agenda, api::meetings::decisions::decide, api::meetings::minutes::minutes,
         api::follow_ups::list,
         api::transitions::list,
+        api::tasks::list,
         api::budget::get, api::budget::spend, api::budget::reverse,
         api::events::list,
         api::stats::flow,

@@ -377,6 +377,7 @@ enum Probe {
     ConsentsGive(Case),
     ConsentsWithdraw(Case),
     TransitionsList(Case),
+    MeTasks(Case),
 }
 
 use Stage::{Active, Awaiting, Closed, Referred};
@@ -421,6 +422,9 @@ fn probes() -> Vec<Probe> {
     }
     all.extend([ConsentsWithdraw(plain(Active)), ConsentsWithdraw(plain(Closed)), ConsentsWithdraw(shared(Active))]);
     all.push(TransitionsList(plain(Active)));
+    for c in [plain(Referred), plain(Awaiting), plain(Active), shared(Referred)] {
+        all.push(MeTasks(c));
+    }
     all.extend([FollowUps(plain(Active)), FollowUps(wide(Active)), StatsFlow]);
     all.extend([
         OffersList,
@@ -482,6 +486,7 @@ impl Probe {
             ConsentsGive(_) => ("POST", "/api/v1/cases/{id}/consents"),
             ConsentsWithdraw(_) => ("POST", "/api/v1/cases/{id}/consents/{consent_id}/withdrawal"),
             TransitionsList(_) => ("GET", "/api/v1/transitions"),
+            MeTasks(_) => ("GET", "/api/v1/me/tasks"),
         }
     }
 
@@ -514,7 +519,8 @@ impl Probe {
             | ConsentsList(c)
             | ConsentsGive(c)
             | ConsentsWithdraw(c)
-            | TransitionsList(c) => Some(c),
+            | TransitionsList(c)
+            | MeTasks(c) => Some(c),
             _ => None,
         }
     }
@@ -810,6 +816,20 @@ fn expected(probe: Probe, p: Person) -> Outcome {
         // takes none (409), while a withdrawal stays possible in every state.
         ConsentsGive(c) => case_write(p, c, c.records_consents(p), c.stage != Closed),
         ConsentsWithdraw(c) => case_write(p, c, c.records_consents(p), true),
+        // "own task list (/me/tasks) | caseworker, leader, admin, system": of the matrix's cases,
+        // only a referred one makes a task — screening, for the leaders of the committee's
+        // departments (an awaiting case is on an upcoming agenda; the active one has its
+        // follow-up in 60 days, no dated intervention and no expiring consent). A department
+        // that sees a case by consent alone screens nothing.
+        MeTasks(c) => {
+            if !case_role(p) {
+                Forbidden
+            } else if c.stage == Referred && has(p, "leader") && Track::Adult.departments().contains(&p.dept) {
+                Shown
+            } else {
+                Omitted
+            }
+        }
         // "transitions list | leader, admin": active youth cases turning 30; the matrix's adult
         // case is never among them (tests/transitions.rs has the youth cases).
         TransitionsList(_) => {
@@ -1171,6 +1191,10 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
         }
         Audit => (format!("{template}?limit=1"), None),
         ConsentsList(_) => (case_path(), None),
+        MeTasks(_) => {
+            look = Some((Look::Events, f().case.clone()));
+            (format!("{template}?limit=200"), None)
+        }
         TransitionsList(_) => {
             look = Some((Look::FollowUps, f().case.clone()));
             (format!("{template}?within_days=365&limit=200"), None)
@@ -1204,7 +1228,7 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
     // Every refusal concerning a case — 404 or 403 alike — is on record as a denied access.
     let lists = matches!(
         probe,
-        CasesList(_) | Events(_) | FollowUps(_) | MeetingsGet(_) | MeetingsMinutes(_) | TransitionsList(_)
+        CasesList(_) | Events(_) | FollowUps(_) | MeetingsGet(_) | MeetingsMinutes(_) | TransitionsList(_) | MeTasks(_)
     );
     let unaudited = match (&fixture, outcome) {
         (Some(f), Outcome::Forbidden | Outcome::Hidden) if !lists => {

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod plans;
 pub mod stats;
 pub mod subscriptions;
+pub mod tasks;
 pub mod transitions;
 
 use actix_web::web;
@@ -37,5 +38,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
     follow_ups::configure(cfg);
     transitions::configure(cfg);
+    tasks::configure(cfg);
     audit::configure(cfg);
 }

@@ -13,6 +13,7 @@ pub mod meetings;
 pub mod offers;
 pub mod plans;
 pub mod stats;
+pub mod tasks;
 
 /// An opaque list cursor: the id of the last item of the previous page.
 pub mod cursor {
