@@ -67,6 +67,10 @@ fn load(conn: &mut PgConnection) -> Result<bool, AppError> {
     let jonas = person("jonas.uu", "Jonas Krogh", Department::Youth, &[Role::Caseworker]);
     let sofie = person("sofie.leder", "Sofie Bach", Department::Social, &[Role::Leader]);
 
+    // A young person who turns 30 in about two months: on the transitions list and in the youth
+    // leaders' tasks, ready for a transfer to the adult committee.
+    let born = cpr::birthday(Utc::now().date_naive() + chrono::Duration::days(60), -eligibility::ADULT_FROM);
+    let soon_30 = format!("{}1234", born.format("%d%m%y"));
     let cases = [
         // (referrer, cpr, name, committee, complete, screening, decided)
         (&karen, "1204851234", "Bo Jensen", adult, true, None, false),
@@ -75,6 +79,7 @@ fn load(conn: &mut PgConnection) -> Result<bool, AppError> {
         (&karen, "2506681122", "Henrik Sørensen", adult, true, Some("declined"), false),
         (&jonas, "2211034321", "Emma Nielsen", youth, false, None, false),
         (&jonas, "1503104123", "Mikkel Andersen", youth, true, Some("accepted"), true),
+        (&jonas, soon_30.as_str(), "Sara Holm", youth, true, Some("accepted"), true),
     ];
     let per = person("per.leder", "Per Lund", Department::LabourMarket, &[Role::Leader]);
     let ulla = person("ulla.leder", "Ulla Holm", Department::Youth, &[Role::Leader]);
