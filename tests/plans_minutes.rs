@@ -989,10 +989,20 @@ async fn minutes_as_markdown_carry_the_decisions_but_never_a_cpr_number() {
     assert!(res.header("content-type").is_some_and(|c| c.starts_with("text/markdown")), "{:?}", res.headers);
     let md = &res.text;
     let scheduled = app.get(&format!("/api/v1/meetings/{meeting}"), &world.token(ADMIN)).await.expect(200);
-    let date = &scheduled.body["scheduled_at"].as_str().unwrap()[..10];
+    // Danish dates, and the meeting's time in Danish local time (Europe/Copenhagen).
+    let at: chrono::DateTime<chrono::Utc> = scheduled.body["scheduled_at"].as_str().unwrap().parse().unwrap();
+    let local = at.with_timezone(&chrono_tz::Europe::Copenhagen);
+    let when = format!("{} kl. {}", danish_date(local.date_naive()), local.format("%H.%M"));
     for expected in [
         "Voksne",
-        date,
+        when.as_str(),
+        "Målgruppe:** voksne 30+",
+        "Arbejdsmarkedsafdelingen, leder",
+        "Sundhed og Omsorg, fast medarbejder",
+        "deltog på mødet",
+        "Bolig: Own flat within a year",
+        "ansvar: Socialområdet, i gang",
+        "Indsatsplan, version 1",
         "Karen Referat",
         "Jens Referat",
         "Cora Koordinator",
@@ -1008,8 +1018,9 @@ async fn minutes_as_markdown_carry_the_decisions_but_never_a_cpr_number() {
         assert!(md.contains(expected), "the minutes name {expected:?}:\n{md}");
     }
     for (_, _, cpr, _, decision) in &mw.cases {
-        let follow_up = decision["follow_up_on"].as_str().unwrap();
-        assert!(md.contains(follow_up), "the follow-up date {follow_up}:\n{md}");
+        let follow_up: chrono::NaiveDate = decision["follow_up_on"].as_str().unwrap().parse().unwrap();
+        let follow_up = danish_date(follow_up);
+        assert!(md.contains(&follow_up), "the follow-up date {follow_up}:\n{md}");
         assert_no_cpr(md, cpr);
     }
     let lower = md.to_lowercase();
@@ -1018,6 +1029,33 @@ async fn minutes_as_markdown_carry_the_decisions_but_never_a_cpr_number() {
         "a line on the citizen's participation:\n{md}"
     );
     assert!(!md.contains("5000000"), "money in kroner, not øre:\n{md}");
+    // no code of the service's own vocabulary, no UTC, no ISO date
+    for code in
+        ["labour_market", "health_care", "fixed staff", "leader)", "UTC", "adult", "(meeting)", "planned", "housing:"]
+    {
+        assert!(!md.contains(code), "Danish words, not {code:?}:\n{md}");
+    }
+    assert!(!md.contains(&at.format("%Y-%m-%d").to_string()), "no ISO date:\n{md}");
+}
+
+/// A date as Danes write it: `1. december 2026`.
+fn danish_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let months = [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    format!("{}. {} {}", d.day(), months[d.month0() as usize], d.year())
 }
 
 // Minutes follow the one access rule: items about cases the caller does not take part in are

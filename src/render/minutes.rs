@@ -1,7 +1,7 @@
 //! The minutes of a meeting as Markdown, in Danish: a pure function from the minutes' view.
 //! Everything people wrote is escaped, so no text can forge structure.
 
-use crate::domain::decision::DecisionKind;
+use super::danish;
 use crate::views::meeting::Minutes;
 
 pub fn kroner(ore: i64) -> String {
@@ -20,24 +20,14 @@ pub fn kroner(ore: i64) -> String {
     }
 }
 
-pub fn kind_title(kind: DecisionKind) -> &'static str {
-    match kind {
-        DecisionKind::Initial => "Første afgørelse (initial decision)",
-        DecisionKind::Revision => "Revision",
-        DecisionKind::FollowUp => "Opfølgning (follow-up)",
-        DecisionKind::Closure => "Afslutning (closure)",
-        DecisionKind::Transfer => "Overgang til voksenudvalget (transfer)",
-    }
-}
-
 /// The minutes as a document a committee secretary would file. Citizens by name, never CPR.
 pub fn render_markdown(m: &Minutes) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "# Referat — {}", md(&m.committee.name));
     let _ = writeln!(out);
-    let _ = writeln!(out, "- **Mødedato:** {}", m.meeting.scheduled_at.format("%Y-%m-%d %H:%M UTC"));
-    let _ = writeln!(out, "- **Spor:** {}", m.committee.track);
+    let _ = writeln!(out, "- **Mødedato:** {}", danish::date_time(m.meeting.scheduled_at));
+    let _ = writeln!(out, "- **Målgruppe:** {}", danish::track(m.committee.track));
     let _ = writeln!(out, "- **Møde-id:** {}", m.meeting.id);
     let _ = writeln!(out);
     let _ = writeln!(out, "## Til stede");
@@ -46,17 +36,25 @@ pub fn render_markdown(m: &Minutes) -> String {
         let _ = writeln!(out, "Ingen afgørelser registreret.");
     }
     for member in &m.members_present {
-        let _ =
-            writeln!(out, "- {} ({}, {})", md(&member.name), member.department, member.role.as_str().replace('_', " "));
+        let _ = writeln!(
+            out,
+            "- {} ({}, {})",
+            md(&member.name),
+            danish::department(member.department),
+            danish::member_role(member.role)
+        );
     }
     for (n, item) in m.items.iter().enumerate() {
         let d = &item.decision;
         let _ = writeln!(out);
-        let _ = writeln!(out, "## {}. {} — {}", n + 1, md(&item.citizen.name), kind_title(d.kind));
+        let _ = writeln!(out, "## {}. {} — {}", n + 1, md(&item.citizen.name), danish::decision_kind(d.kind));
         let _ = writeln!(out);
         let p = &d.citizen_participation;
         let participation = if p.took_part {
-            format!("deltog ({})", p.form.map(|f| f.as_str().replace('_', " ")).unwrap_or_default())
+            match p.form {
+                Some(form) => format!("deltog {}", danish::participation_form(form)),
+                None => "deltog".to_string(),
+            }
         } else {
             format!("deltog ikke — {}", md(p.reason_not.as_deref().unwrap_or("")))
         };
@@ -65,20 +63,27 @@ pub fn render_markdown(m: &Minutes) -> String {
             let _ = writeln!(out, "- **Borgerens synspunkt:** {}", md(view));
         }
         if let Some(c) = &d.coordinator {
-            let _ = writeln!(out, "- **Koordinerende sagsbehandler:** {} ({})", md(&c.name), c.department);
+            let _ = writeln!(
+                out,
+                "- **Koordinerende sagsbehandler:** {} ({})",
+                md(&c.name),
+                danish::department(c.department)
+            );
         }
         if let Some(frame) = d.budget_frame_ore {
             let _ = writeln!(out, "- **Budget- og handlingsramme:** {}", kroner(frame));
         }
         if let Some(date) = d.follow_up_on {
-            let _ = writeln!(out, "- **Opfølgning:** {date}");
+            let _ = writeln!(out, "- **Opfølgning:** {}", danish::date(date));
         }
         if let Some(reason) = d.closure_reason {
-            let _ = writeln!(out, "- **Afslutningsårsag:** {}", reason.as_str().replace('_', " "));
+            let _ = writeln!(out, "- **Afslutningsårsag:** {}", danish::closure_reason(reason));
         }
         if let Some(group) = &d.background_group {
-            let names: Vec<String> =
-                group.iter().map(|g| format!("{} ({}, {})", md(&g.name), g.department, g.side)).collect();
+            let names: Vec<String> = group
+                .iter()
+                .map(|g| format!("{} ({}, {})", md(&g.name), danish::department(g.department), danish::side(g.side)))
+                .collect();
             let _ = writeln!(out, "- **Baggrundsgruppe:** {}", names.join("; "));
         }
         if let Some(note) = &d.note {
@@ -86,7 +91,7 @@ pub fn render_markdown(m: &Minutes) -> String {
         }
         if let Some(plan) = &item.plan {
             let _ = writeln!(out);
-            let _ = writeln!(out, "### {} version {}", plan.kind, plan.version);
+            let _ = writeln!(out, "### {}, version {}", danish::plan_kind(plan.kind), plan.version);
             if let Some(goals) = &plan.citizen_goals {
                 let _ = writeln!(out);
                 let _ = writeln!(out, "Borgerens egne mål: {}", md(goals));
@@ -94,14 +99,20 @@ pub fn render_markdown(m: &Minutes) -> String {
             let _ = writeln!(out);
             let _ = writeln!(out, "Mål:");
             for g in &plan.goals {
-                let target = g.target_date.map(|t| format!(" (senest {t})")).unwrap_or_default();
-                let _ = writeln!(out, "- {}: {}{target}", g.area, md(&g.description));
+                let target = g.target_date.map(|t| format!(" (senest {})", danish::date(t))).unwrap_or_default();
+                let _ = writeln!(out, "- {}: {}{target}", danish::goal_area(g.area), md(&g.description));
             }
             let _ = writeln!(out);
             let _ = writeln!(out, "Indsatser:");
             for i in &plan.interventions {
                 let cost = i.cost_estimate_ore.map(|c| format!(", anslået {}", kroner(c))).unwrap_or_default();
-                let _ = writeln!(out, "- {} — ansvar: {}, {}{cost}", md(&i.title), i.responsible_department, i.status);
+                let _ = writeln!(
+                    out,
+                    "- {} — ansvar: {}, {}{cost}",
+                    md(&i.title),
+                    danish::department(i.responsible_department),
+                    danish::intervention_status(i.status)
+                );
             }
         }
     }
