@@ -2,7 +2,7 @@
 //! Asked about one citizen, it is also that citizen's consultation report (GDPR art. 15).
 
 use actix_web::web;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::domain::Role;
 use crate::error::{AppError, Problem};
 use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::{self, cursor};
+use crate::views::audit::{report, Consultation};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -66,15 +67,6 @@ pub struct AuditEntry {
     /// A list read: the cases it returned.
     pub case_ids: Vec<Uuid>,
     pub citizen_ids: Vec<Uuid>,
-}
-
-/// One day on which the citizen's data was consulted, and what for.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Consultation {
-    pub date: NaiveDate,
-    pub purposes: Vec<Purpose>,
-    /// How many accesses that day.
-    pub accesses: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -146,20 +138,4 @@ pub async fn list(p: Principal, q: Query<AuditQuery>, db: web::Data<Db>) -> Resu
         })
         .await?;
     Ok(web::Json(page))
-}
-
-/// Folds (day, purpose, count) rows into one line per day.
-fn report(rows: Vec<(NaiveDate, String, i64)>) -> Vec<Consultation> {
-    let mut days: Vec<Consultation> = Vec::new();
-    for (date, purpose, count) in rows {
-        let Some(purpose) = Purpose::parse(&purpose) else { continue };
-        match days.last_mut() {
-            Some(day) if day.date == date => {
-                day.purposes.push(purpose);
-                day.accesses += count;
-            }
-            _ => days.push(Consultation { date, purposes: vec![purpose], accesses: count }),
-        }
-    }
-    days
 }

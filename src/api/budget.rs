@@ -9,7 +9,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -23,13 +22,14 @@ use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::budget::{self, SpendCategory};
-use crate::domain::{CaseStatus, Department, FieldError};
+use crate::domain::{CaseStatus, FieldError};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store;
 use crate::store::cases::CaseRow;
 use crate::store::events::{self, EventType};
 use crate::store::ledger::NewEntry;
+use crate::views::ledger::{self, LedgerEntry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::api::kit::method_not_allowed as not_allowed;
@@ -68,32 +68,6 @@ pub struct ReversalRequest {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RecordedBy {
-    pub sub: String,
-    pub name: Option<String>,
-    pub department: Department,
-}
-
-/// One ledger entry: a spend (positive) or the reversal of one (negative).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LedgerEntry {
-    pub id: Uuid,
-    /// `spend` or `reversal`.
-    pub kind: String,
-    pub amount_ore: i64,
-    pub category: SpendCategory,
-    pub description: String,
-    pub intervention_id: Option<Uuid>,
-    /// A reversal: the spend it reverses.
-    pub reverses: Option<Uuid>,
-    /// A spend: the reversal that undid it, if any.
-    pub reversed_by: Option<Uuid>,
-    pub reason: Option<String>,
-    pub recorded_at: DateTime<Utc>,
-    pub recorded_by: RecordedBy,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Budget {
     pub frame_ore: i64,
     pub spent_ore: i64,
@@ -109,27 +83,6 @@ pub struct Receipt {
     pub frame_ore: i64,
     pub spent_ore: i64,
     pub remaining_ore: i64,
-}
-
-fn view(e: store::ledger::Entry, reversed_by: Option<Uuid>) -> Result<LedgerEntry, AppError> {
-    let unreadable = || AppError::Internal("stored ledger entry unreadable".into());
-    Ok(LedgerEntry {
-        id: e.id,
-        kind: e.kind,
-        amount_ore: e.amount_ore,
-        category: SpendCategory::parse(&e.category).ok_or_else(unreadable)?,
-        description: e.description,
-        intervention_id: e.intervention_id,
-        reverses: e.reverses,
-        reversed_by,
-        reason: e.reason,
-        recorded_at: e.recorded_at,
-        recorded_by: RecordedBy {
-            sub: e.actor_sub,
-            name: e.actor_name,
-            department: Department::parse(&e.actor_dept).ok_or_else(unreadable)?,
-        },
-    })
 }
 
 /// Locks a case the caller sees for a change of its ledger: its current coordinator, while
@@ -160,20 +113,12 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Bu
                 access::require_case_role(&p)?;
                 let case = store::cases::find_visible(conn, &p, id)?
                     .ok_or_else(|| audit::deny(&p, "budget", id, Purpose::Budget))?;
-                let rows = store::ledger::entries(conn, id)?;
+                let entries = ledger::entries(conn, id)?;
                 audit::record(
                     conn,
                     &p,
                     Entry::case(Action::Read, Purpose::Budget, id, case.citizen_id, 200).resource("budget", id),
                 )?;
-                let reversals: Vec<(Uuid, Uuid)> = rows.iter().filter_map(|e| e.reverses.map(|s| (s, e.id))).collect();
-                let entries = rows
-                    .into_iter()
-                    .map(|e| {
-                        let reversed_by = reversals.iter().find(|(spend, _)| *spend == e.id).map(|(_, r)| *r);
-                        view(e, reversed_by)
-                    })
-                    .collect::<Result<_, _>>()?;
                 Ok(Budget {
                     frame_ore: case.frame_ore,
                     spent_ore: case.spent_ore,
@@ -250,7 +195,7 @@ pub async fn spend(
                     events::emit(conn, &p, id, EventType::BudgetSpent, json!({"entry_id": entry.id}))?;
                     let record = Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
                         .resource("ledger_entry", entry.id);
-                    Ok(Answer::disclosing(StatusCode::CREATED, &receipt(&case, view(entry, None)?), record))
+                    Ok(Answer::disclosing(StatusCode::CREATED, &receipt(&case, ledger::view(entry, None)?), record))
                 })
             })
         })
@@ -317,7 +262,7 @@ pub async fn reverse(
                     )?;
                     let record = Entry::case(Action::Create, Purpose::Budget, id, case.citizen_id, 201)
                         .resource("ledger_entry", entry.id);
-                    Ok(Answer::disclosing(StatusCode::CREATED, &receipt(&case, view(entry, None)?), record))
+                    Ok(Answer::disclosing(StatusCode::CREATED, &receipt(&case, ledger::view(entry, None)?), record))
                 })
             })
         })

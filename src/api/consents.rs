@@ -4,9 +4,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use diesel::PgConnection;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -23,10 +23,10 @@ use crate::domain::{CaseStatus, Department, FieldError};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store::cases::CaseRow;
-use crate::store::consents::{ConsentRow, NewConsent};
+use crate::store::consents::NewConsent;
 use crate::store::events::{self, EventType};
 use crate::store::{self};
-use crate::views::meeting::RecordedBy;
+use crate::views::consent::{view, ConsentView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use crate::api::kit::method_not_allowed as not_allowed;
@@ -74,41 +74,6 @@ pub struct WithdrawalRequest {
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
     pub note: Option<String>,
-}
-
-/// A recorded consent.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ConsentView {
-    pub id: Uuid,
-    pub kind: ConsentKind,
-    pub given_by: GivenBy,
-    pub form: ConsentForm,
-    pub given_on: NaiveDate,
-    pub expires_on: Option<NaiveDate>,
-    pub departments: Vec<Department>,
-    pub note: Option<String>,
-    pub recorded_by: RecordedBy,
-    pub recorded_at: DateTime<Utc>,
-    pub withdrawn_on: Option<NaiveDate>,
-    pub withdrawal_note: Option<String>,
-}
-
-fn view(c: ConsentRow) -> Result<ConsentView, AppError> {
-    let unreadable = || AppError::Internal("stored consent unreadable".into());
-    Ok(ConsentView {
-        id: c.id,
-        kind: ConsentKind::parse(&c.kind).ok_or_else(unreadable)?,
-        given_by: GivenBy::parse(&c.given_by).ok_or_else(unreadable)?,
-        form: ConsentForm::parse(&c.form).ok_or_else(unreadable)?,
-        given_on: c.given_on,
-        expires_on: c.expires_on,
-        departments: c.departments.iter().filter_map(|d| Department::parse(d)).collect(),
-        note: c.note,
-        recorded_by: RecordedBy { sub: c.recorded_by_sub, name: c.recorded_by_name, department: c.recorded_by_dept },
-        recorded_at: c.recorded_at,
-        withdrawn_on: c.withdrawn_on,
-        withdrawal_note: c.withdrawal_note,
-    })
 }
 
 fn trimmed(text: Option<String>) -> Option<String> {

@@ -8,6 +8,7 @@ use validator::Validate;
 
 use crate::domain::decision::{ClosureReason, DecisionKind, ParticipationForm};
 use crate::domain::{Department, MemberRole, Track};
+use crate::store::decisions::Decision;
 use crate::views::plan::PlanView;
 use crate::views::BackgroundMemberRef;
 use crate::views::PersonRef;
@@ -103,4 +104,30 @@ pub struct CitizenParticipation {
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
     pub reason_not: Option<String>,
+}
+
+/// A stored decision as it is answered.
+pub fn decision_view(d: Decision) -> DecisionView {
+    DecisionView {
+        id: d.id,
+        meeting_id: d.meeting_id,
+        case_id: d.case_id,
+        kind: DecisionKind::parse(&d.kind).unwrap_or(DecisionKind::Revision),
+        members_present: d.members_present,
+        citizen_participation: CitizenParticipation {
+            took_part: d.took_part,
+            form: d.participation_form.as_deref().and_then(ParticipationForm::parse),
+            citizen_view: d.participation_view,
+            reason_not: d.reason_not,
+        },
+        note: d.note,
+        recorded_at: d.recorded_at,
+        recorded_by: RecordedBy { sub: d.recorded_by_sub, name: d.recorded_by_name, department: d.recorded_by_dept },
+        plan_version: d.plan_version,
+        coordinator: d.coordinator.and_then(|c| serde_json::from_value(c).ok()),
+        budget_frame_ore: d.budget_frame_ore,
+        follow_up_on: d.follow_up_on,
+        background_group: d.background_group.and_then(|g| serde_json::from_value(g).ok()),
+        closure_reason: d.closure_reason.as_deref().and_then(ClosureReason::parse),
+    }
 }

@@ -1,6 +1,9 @@
 //! Request and response shapes that more than one resource uses.
 
+pub mod audit;
 pub mod case;
+pub mod consent;
+pub mod ledger;
 pub mod meeting;
 pub mod plan;
 

@@ -1,13 +1,13 @@
 //! Reading cases: one case, the list of the cases a caller sees, and a case's history.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::view::{with_etag, CaseView, HistoryActor};
+use super::view::{with_etag, CaseView};
 use crate::access::{self};
 use crate::api::kit::extract::{Id, Query};
 use crate::api::kit::paging::PageQuery;
@@ -20,6 +20,7 @@ use crate::error::{AppError, Problem};
 use crate::store::cases::ListFilter;
 use crate::store::events::{self};
 use crate::store::{self, cursor};
+use crate::views::case::HistoryEvent;
 use crate::views::case::{status_of, CaseSummary};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,17 +40,6 @@ pub struct CaseListQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
-}
-
-/// One event in a case's history.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct HistoryEvent {
-    pub id: i64,
-    #[serde(rename = "type")]
-    pub type_: store::events::EventTypeName,
-    pub at: DateTime<Utc>,
-    pub actor: HistoryActor,
-    pub detail: serde_json::Value,
 }
 
 /// One case, for those who take part in it.
@@ -150,16 +140,7 @@ pub async fn history(
                     &p,
                     Entry::case(Action::Read, purpose, id, case.citizen_id, 200).resource("case_history", id),
                 )?;
-                let items = rows
-                    .into_iter()
-                    .map(|e| HistoryEvent {
-                        id: e.id,
-                        type_: store::events::EventTypeName(e.type_),
-                        at: e.at,
-                        actor: HistoryActor { iss: e.actor_iss, sub: e.actor_sub, department: e.actor_dept },
-                        detail: e.detail,
-                    })
-                    .collect();
+                let items = rows.into_iter().map(HistoryEvent::from_row).collect();
                 Ok(Page { items, next_cursor })
             })
         })

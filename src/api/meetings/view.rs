@@ -12,12 +12,10 @@ use uuid::Uuid;
 use crate::access;
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
-use crate::domain::decision::{ClosureReason, DecisionKind, ParticipationForm};
 use crate::domain::{CaseStatus, Department, MemberRole, Track};
 use crate::error::AppError;
 use crate::store::cases::CaseRow;
 use crate::store::committees::Committee;
-use crate::store::decisions::Decision;
 use crate::store::meetings::Meeting;
 use crate::store::{self};
 use crate::views::PersonRef;
@@ -128,32 +126,7 @@ pub(super) fn trimmed(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-pub(super) fn decision_view(d: Decision) -> DecisionView {
-    DecisionView {
-        id: d.id,
-        meeting_id: d.meeting_id,
-        case_id: d.case_id,
-        kind: DecisionKind::parse(&d.kind).unwrap_or(DecisionKind::Revision),
-        members_present: d.members_present,
-        citizen_participation: CitizenParticipation {
-            took_part: d.took_part,
-            form: d.participation_form.as_deref().and_then(ParticipationForm::parse),
-            citizen_view: d.participation_view,
-            reason_not: d.reason_not,
-        },
-        note: d.note,
-        recorded_at: d.recorded_at,
-        recorded_by: RecordedBy { sub: d.recorded_by_sub, name: d.recorded_by_name, department: d.recorded_by_dept },
-        plan_version: d.plan_version,
-        coordinator: d.coordinator.and_then(|c| serde_json::from_value(c).ok()),
-        budget_frame_ore: d.budget_frame_ore,
-        follow_up_on: d.follow_up_on,
-        background_group: d.background_group.and_then(|g| serde_json::from_value(g).ok()),
-        closure_reason: d.closure_reason.as_deref().and_then(ClosureReason::parse),
-    }
-}
-
 pub use crate::views::meeting::{
-    CitizenParticipation, DecisionView, MeetingSummary, Minutes, MinutesCommittee, MinutesItem, MinutesMember,
-    NamedCitizen, RecordedBy,
+    decision_view, CitizenParticipation, DecisionView, MeetingSummary, Minutes, MinutesCommittee, MinutesItem,
+    MinutesMember, NamedCitizen, RecordedBy,
 };
