@@ -698,6 +698,13 @@ async fn paging_with_limit_1_gives_each_task_once_in_order() {
     }
     app.get(&format!("{TASKS}?limit=200"), &token).await.expect(200);
     app.get(&format!("{TASKS}?cursor=not-a-cursor"), &token).await.problem(422, "invalid_cursor");
+    // a cursor of the right shape with a date this API never wrote (a red-team finding)
+    for date in ["0001-01-01", "+10000-01-01"] {
+        use base64::Engine;
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("{date}/follow_up_due/{}", uuid::Uuid::new_v4()));
+        app.get(&format!("{TASKS}?cursor={forged}"), &token).await.problem(422, "invalid_cursor");
+    }
     app.get(&format!("{TASKS}?kind=follow_up_due"), &token).await.problem(422, "unexpected_parameter");
     app.get(&format!("{TASKS}?limit=1&limit=2"), &token).await.problem(422, "unexpected_parameter");
 }

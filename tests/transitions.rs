@@ -595,15 +595,52 @@ async fn a_transfer_before_the_citizen_is_due_is_refused_and_changes_nothing() {
     assert_eq!(after.plan["kind"], "ungeplan");
     assert!(!history(&world, &case).await.contains(&"case.transferred".to_string()));
 
-    // Just outside the window: 30 on the 367th day after today (the meeting is tomorrow).
-    let (late, _) = active_born(&world, born_turning_30_in(367)).await;
+    // The window is counted from today, the day the decision is recorded (a meeting dated
+    // ahead moves no one sooner): just outside it, 30 on the 366th day from today.
+    let (late, _) = active_born(&world, born_turning_30_in(366)).await;
     let meeting = youth_meeting_with(&world, &late).await;
     refused(&world, &late, 422, "transfer_not_due", decide_as(&world, YOUTH_LEADER_Y, &meeting, &transfer(&late)))
         .await;
-    // The last day of the window: 30 on the 365th day after the meeting.
-    let (edge, _) = active_born(&world, born_turning_30_in(366)).await;
+    // The last day of the window: 30 on the 365th day from today.
+    let (edge, _) = active_born(&world, born_turning_30_in(365)).await;
     let meeting = youth_meeting_with(&world, &edge).await;
     decide_as(&world, YOUTH_LEADER_Y, &meeting, &transfer(&edge)).await.expect(201);
+}
+
+// A red-team finding: a meeting dated years ahead made a 16-year-old "due", since the window
+// was counted from the meeting's day.
+#[tokio::test]
+async fn a_meeting_dated_years_ahead_makes_no_one_due() {
+    let world = World::new().await;
+    let (case, _) = world.active(16).await;
+    let at = format!("{}-06-01T09:00:00Z", Utc::now().year() + 14);
+    let path = format!("/api/v1/committees/{}/meetings", world.youth_committee);
+    let meeting =
+        world.app.post(&path, &world.token(YOUTH_LEADER_Y), &json!({"scheduled_at": at})).await.expect(201).id();
+    world.on_agenda(&meeting, &case, 16).await;
+    refused(&world, &case, 422, "transfer_not_due", decide_as(&world, YOUTH_LEADER_Y, &meeting, &transfer(&case)))
+        .await;
+    assert_eq!(snapshot(&world, &case).await.case["track"], "youth");
+}
+
+// A red-team finding: after a transfer the youth committee, through an agenda item made before
+// it, still decided the (now adult) case.
+#[tokio::test]
+async fn after_a_transfer_the_youth_committee_decides_the_case_no_more() {
+    let world = World::new().await;
+    let (case, _) = active_born(&world, born_turning_30_in(60)).await;
+    let meeting = youth_meeting_with(&world, &case).await;
+    decide_as(&world, YOUTH_LEADER_Y, &meeting, &transfer(&case)).await.expect(201);
+    let before = snapshot(&world, &case).await;
+    // YOUTH_LEADER_SOC (social) still sees the case, and the item is still on the youth agenda
+    let revision = json!({
+        "case_id": case, "kind": "revision", "members_present": World::quorum(YOUTH),
+        "citizen_participation": {"took_part": true, "form": "meeting"}, "budget_frame_ore": 4_000_000
+    });
+    let res = decide_as(&world, YOUTH_LEADER_SOC, &meeting, &revision).await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    assert_eq!(res.code(), "invalid_transition");
+    assert_eq!(snapshot(&world, &case).await.case, before.case, "nothing changed");
 }
 
 #[tokio::test]

@@ -172,6 +172,8 @@ fn decode(cursor: &str) -> Result<(NaiveDate, TaskKind, Uuid), AppError> {
         .and_then(|text| {
             let mut parts = text.splitn(3, '/');
             let on: NaiveDate = parts.next()?.parse().ok()?;
+            // A date this API never wrote (before 1900, after 9999) is no cursor of ours.
+            (1900..=9999).contains(&chrono::Datelike::year(&on)).then_some(())?;
             let kind = TaskKind::parse(parts.next()?)?;
             Some((on, kind, Uuid::parse_str(parts.next()?).ok()?))
         })

@@ -95,10 +95,7 @@ pub const TRANSFER_WINDOW_DAYS: i64 = 365;
 pub fn check_transfer_due(birth_date: NaiveDate, on: NaiveDate) -> Option<FieldError> {
     let turns_30 = crate::domain::cpr::birthday(birth_date, ADULT_FROM);
     (turns_30 > on + chrono::Duration::days(TRANSFER_WINDOW_DAYS)).then(|| {
-        FieldError::new(
-            "kind",
-            format!("the citizen turns {ADULT_FROM} on {turns_30}, more than a year after the meeting"),
-        )
+        FieldError::new("kind", format!("the citizen turns {ADULT_FROM} on {turns_30}, more than a year from now"))
     })
 }
 

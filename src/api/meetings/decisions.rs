@@ -150,6 +150,13 @@ pub async fn decide(
                     if !store::meetings::on_agenda(conn, meeting_id, case.id)? {
                         return Err(AppError::NotOnAgenda);
                     }
+                    // An agenda item made before the case moved to another committee (a transfer)
+                    // gives this committee no say over it any more.
+                    if case.committee_id != committee.id {
+                        return Err(AppError::InvalidTransition(
+                            "the case has moved to another committee; decide it there".into(),
+                        ));
+                    }
                     let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Closed);
                     if status != d.kind.applies_to() {
                         return Err(AppError::InvalidTransition(format!(
@@ -203,12 +210,12 @@ fn check_consent(
 }
 
 /// Where a transfer moves a youth case: the active adult committee, once the citizen turns 30
-/// within a year of the meeting (or has).
+/// within a year of `on` (or has).
 fn transfer_to(
     conn: &mut PgConnection,
     case: &CaseRow,
     to_committee_id: Option<Uuid>,
-    meeting_day: NaiveDate,
+    on: NaiveDate,
 ) -> Result<Committee, AppError> {
     if case.track != Track::Youth.as_str() {
         return Err(AppError::InvalidTransition("only a case of the youth track moves to the adult committee".into()));
@@ -223,7 +230,7 @@ fn transfer_to(
     }
     let citizen = store::citizens::find(conn, case.citizen_id)?
         .ok_or_else(|| AppError::Internal("a case without its citizen".into()))?;
-    if let Some(e) = eligibility::check_transfer_due(citizen.birth_date, meeting_day) {
+    if let Some(e) = eligibility::check_transfer_due(citizen.birth_date, on) {
         return Err(AppError::TransferNotDue(vec![e]));
     }
     Ok(adult)
@@ -296,7 +303,8 @@ pub(crate) fn decide_on(
     }
     check_consent(conn, case, d.kind, meeting.scheduled_at.date_naive(), today)?;
     let transfer = match d.kind {
-        DecisionKind::Transfer => Some(transfer_to(conn, case, d.to_committee_id, meeting.scheduled_at.date_naive())?),
+        // Due from today, the day the decision is recorded: a meeting dated years ahead moves no one.
+        DecisionKind::Transfer => Some(transfer_to(conn, case, d.to_committee_id, today)?),
         _ => None,
     };
     let plan = match &transfer {
