@@ -32,6 +32,8 @@ vocabulary! {
         Budget => "budget",
         Integration => "integration",
         Audit => "audit",
+        /// The citizen's access request (GDPR art. 15): everything held about them, exported.
+        AccessRequest => "access_request",
     }
 }
 

@@ -23,7 +23,7 @@ trusted departmental issuer; errors are RFC 9457 problem details with a stable `
         version = "1.0.0"
     ),
     paths(
-        api::citizens::register, api::citizens::get,
+        api::citizens::register, api::citizens::get, api::citizens::export,
         api::cases::referral::refer, api::cases::reading::list, api::cases::reading::get, api::cases::referral::edit,
         api::cases::screening::screen, api::cases::reading::history, api::cases::participation::participation,
         api::cases::closure::close,

@@ -378,6 +378,7 @@ enum Probe {
     ConsentsWithdraw(Case),
     TransitionsList(Case),
     MeTasks(Case),
+    CitizensExport(Case),
 }
 
 use Stage::{Active, Awaiting, Closed, Referred};
@@ -425,6 +426,7 @@ fn probes() -> Vec<Probe> {
     for c in [plain(Referred), plain(Awaiting), plain(Active), shared(Referred)] {
         all.push(MeTasks(c));
     }
+    all.push(CitizensExport(plain(Active)));
     all.extend([FollowUps(plain(Active)), FollowUps(wide(Active)), StatsFlow]);
     all.extend([
         OffersList,
@@ -487,6 +489,7 @@ impl Probe {
             ConsentsWithdraw(_) => ("POST", "/api/v1/cases/{id}/consents/{consent_id}/withdrawal"),
             TransitionsList(_) => ("GET", "/api/v1/transitions"),
             MeTasks(_) => ("GET", "/api/v1/me/tasks"),
+            CitizensExport(_) => ("GET", "/api/v1/citizens/{id}/export"),
         }
     }
 
@@ -520,7 +523,8 @@ impl Probe {
             | ConsentsGive(c)
             | ConsentsWithdraw(c)
             | TransitionsList(c)
-            | MeTasks(c) => Some(c),
+            | MeTasks(c)
+            | CitizensExport(c) => Some(c),
             _ => None,
         }
     }
@@ -830,6 +834,9 @@ fn expected(probe: Probe, p: Person) -> Outcome {
                 Omitted
             }
         }
+        // "a citizen's full export (access request) | auditor": whoever takes part in the case or
+        // not; every other role 403, on record as a denied access to the citizen.
+        CitizensExport(_) => allowed_if(has(p, "auditor")),
         // "transitions list | leader, admin": active youth cases turning 30; the matrix's adult
         // case is never among them (tests/transitions.rs has the youth cases).
         TransitionsList(_) => {
@@ -1191,6 +1198,7 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
         }
         Audit => (format!("{template}?limit=1"), None),
         ConsentsList(_) => (case_path(), None),
+        CitizensExport(_) => (fill(template, &[("id", &f().citizen)]), None),
         MeTasks(_) => {
             look = Some((Look::Events, f().case.clone()));
             (format!("{template}?limit=200"), None)

@@ -1,4 +1,5 @@
-//! Citizens: registered by CPR number. The CPR appears only in these two responses.
+//! Citizens: registered by CPR number, and the answer to a citizen's access request. The CPR
+//! appears only in these responses.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -14,9 +15,17 @@ use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::cpr::Cpr;
+use crate::domain::Role;
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::store;
+use crate::store::audit::AuditFilter;
+use crate::views::audit::{report, Consultation};
+use crate::views::case::{CaseView, HistoryEvent};
+use crate::views::consent::{self, ConsentView};
+use crate::views::ledger::{self, LedgerEntry};
+use crate::views::meeting::{decision_view, DecisionView};
+use crate::views::plan::PlanView;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -27,6 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/citizens/{id}")
             .route(web::get().to(get))
+            .default_service(crate::api::kit::method_not_allowed("GET")),
+    );
+    cfg.service(
+        web::resource("/citizens/{id}/export")
+            .route(web::get().to(export))
             .default_service(crate::api::kit::method_not_allowed("GET")),
     );
 }
@@ -122,4 +136,72 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<Ci
         })
         .await?;
     Ok(web::Json(citizen.into()))
+}
+
+/// One case in a citizen's export: the case and everything under it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseExport {
+    /// The case as those who take part in it see it: referral, screening, coordinator, budget,
+    /// background group, participation notes, consent summary.
+    pub case: CaseView,
+    pub decisions: Vec<DecisionView>,
+    /// Every plan version, oldest first, with its amendments.
+    pub plan_versions: Vec<PlanView>,
+    pub consents: Vec<ConsentView>,
+    /// The budget ledger, oldest first.
+    pub ledger: Vec<LedgerEntry>,
+    /// Every event of the case, oldest first.
+    pub history: Vec<HistoryEvent>,
+}
+
+/// Everything held about a citizen (GDPR art. 15), with the consultation report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CitizenExport {
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+    pub citizen: CitizenView,
+    pub cases: Vec<CaseExport>,
+    /// Every day the citizen's data was consulted, and for which purposes.
+    pub consultations: Vec<Consultation>,
+}
+
+fn case_export(conn: &mut diesel::PgConnection, case: crate::store::cases::CaseRow) -> Result<CaseExport, AppError> {
+    let id = case.id;
+    let mut plan_versions = Vec::new();
+    for v in store::plans::versions(conn, id)? {
+        plan_versions.extend(crate::views::plan::load(conn, id, v.version)?);
+    }
+    Ok(CaseExport {
+        decisions: store::decisions::of_case(conn, id)?.into_iter().map(decision_view).collect(),
+        plan_versions,
+        consents: store::consents::of_case(conn, id)?.into_iter().map(consent::view).collect::<Result<_, _>>()?,
+        ledger: ledger::entries(conn, id)?,
+        history: store::events::history(conn, id, None, i64::MAX)?.into_iter().map(HistoryEvent::from_row).collect(),
+        case: CaseView::load(conn, case)?,
+    })
+}
+
+/// The answer to the citizen's access request (`auditor`): one document with everything held
+/// about them, and when their data was consulted for what. Audited as `access_request`.
+#[utoipa::path(get, operation_id = "citizens_export", path = "/api/v1/citizens/{id}/export", tag = "citizens", params(("id" = Uuid, Path)),
+    responses((status = 200, body = CitizenExport), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn export(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<CitizenExport>, AppError> {
+    let id = id.0;
+    let export = db
+        .read(move |conn| {
+            p.require_any(&[Role::Auditor], "a citizen's export").map_err(audit::citizen_forbidden(&p, id))?;
+            let citizen = store::citizens::find(conn, id)?
+                .ok_or_else(|| audit::deny(&p, "citizen", id, Purpose::AccessRequest))?;
+            let rows = store::cases::of_citizen(conn, id)?;
+            let case_ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+            let cases = rows.into_iter().map(|c| case_export(conn, c)).collect::<Result<Vec<_>, _>>()?;
+            let consultations = report(store::audit::consultations(conn, id, &AuditFilter::default())?);
+            let mut entry =
+                Entry::citizen(Action::Read, Purpose::AccessRequest, id, 200).resource("citizen_export", id);
+            entry.case_ids = case_ids;
+            audit::record(conn, &p, entry)?;
+            Ok(CitizenExport { exported_at: chrono::Utc::now(), citizen: citizen.into(), cases, consultations })
+        })
+        .await?;
+    Ok(web::Json(export))
 }

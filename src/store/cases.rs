@@ -298,6 +298,15 @@ pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<CaseRow>
 }
 
 /// Active cases with a follow-up date that the principal sees, earliest first.
+/// Every case of a citizen, oldest first, whoever sees it: for the citizen's own access request.
+pub fn of_citizen(conn: &mut PgConnection, citizen_id: Uuid) -> QueryResult<Vec<CaseRow>> {
+    cases::table
+        .filter(cases::citizen_id.eq(citizen_id))
+        .order((cases::referred_at.asc(), cases::id.asc()))
+        .select(CaseRow::as_select())
+        .load(conn)
+}
+
 /// Whether `p` sees the case without any data-sharing consent.
 pub fn sees_without_consent(conn: &mut PgConnection, p: &Principal, id: Uuid) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

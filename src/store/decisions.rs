@@ -45,3 +45,12 @@ pub fn of_meeting(conn: &mut PgConnection, meeting_id: Uuid) -> QueryResult<Vec<
         .select(Decision::as_select())
         .load(conn)
 }
+
+/// Every decision about a case, oldest first.
+pub fn of_case(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Vec<Decision>> {
+    decisions::table
+        .filter(decisions::case_id.eq(case_id))
+        .order((decisions::recorded_at.asc(), decisions::id.asc()))
+        .select(Decision::as_select())
+        .load(conn)
+}

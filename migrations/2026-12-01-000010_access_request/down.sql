@@ -1,0 +1,3 @@
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_purpose_check;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_purpose_check
+    CHECK (purpose IN ('referral', 'screening', 'committee', 'coordination', 'budget', 'integration', 'audit'));
