@@ -34,6 +34,10 @@ vocabulary! {
         Audit => "audit",
         /// The citizen's access request (GDPR art. 15): everything held about them, exported.
         AccessRequest => "access_request",
+        /// The citizen's own copy of their plan (HTML or PDF), to hand over or send.
+        CitizenCopy => "citizen_copy",
+        /// A run of the retention job, which erases what may no longer be kept.
+        Retention => "retention",
     }
 }
 

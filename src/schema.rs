@@ -109,6 +109,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        coordinator_phone -> Nullable<Text>,
+        coordinator_email -> Nullable<Text>,
     }
 }
 

@@ -205,16 +205,19 @@ fn decide(
         "plan": {
             "citizen_goals": "En fast bolig, og så et job med få timer.",
             "goals": [
-                {"area": "housing", "description": "Egen bolig med bostøtte inden for et år"},
+                {"area": "housing", "description": "Egen bolig med bostøtte inden for et år",
+                 "target_date": (Utc::now() + chrono::Duration::weeks(52)).date_naive()},
                 {"area": "employment", "description": "Virksomhedspraktik 10 timer om ugen"}
             ],
             "interventions": [
-                {"title": "Bostøtte, 5 timer om ugen", "responsible_department": "social", "status": "active", "cost_estimate_ore": 1200000},
+                {"title": "Bostøtte, 5 timer om ugen", "responsible_department": "social", "status": "active", "cost_estimate_ore": 1200000,
+                 "start_on": Utc::now().date_naive()},
                 {"title": "Mentor", "responsible_department": "labour_market", "status": "planned"}
             ],
             "statutory_plans": [{"department": "social", "system": "DUBU", "reference": "SAG-2026-0042"}]
         },
-        "coordinator": {"sub": "karen.social", "name": "Karen Vinther", "department": "social"},
+        "coordinator": {"sub": "karen.social", "name": "Karen Vinther", "department": "social",
+                        "phone": "+45 33 66 33 66", "email": "karen.vinther@helhed.example"},
         "budget_frame_ore": 4_000_000,
         "follow_up_on": (Utc::now() + chrono::Duration::weeks(6)).date_naive()
     }))

@@ -41,6 +41,8 @@ pub struct CaseRow {
     pub coordinator_sub: Option<String>,
     pub coordinator_dept: Option<String>,
     pub coordinator_name: Option<String>,
+    pub coordinator_phone: Option<String>,
+    pub coordinator_email: Option<String>,
     pub follow_up_on: Option<NaiveDate>,
     pub frame_ore: i64,
     pub spent_ore: i64,
@@ -271,6 +273,9 @@ pub struct DecisionEffects {
     pub coordinator_sub: Option<String>,
     pub coordinator_dept: Option<String>,
     pub coordinator_name: Option<String>,
+    /// With a new coordinator, their phone and e-mail (`Some(None)` clears the earlier one's).
+    pub coordinator_phone: Option<Option<String>>,
+    pub coordinator_email: Option<Option<String>>,
     pub frame_ore: Option<i64>,
     pub follow_up_on: Option<NaiveDate>,
     pub closed_at: Option<DateTime<Utc>>,

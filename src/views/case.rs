@@ -17,7 +17,7 @@ use crate::store::cases::CaseContext;
 use crate::store::cases::CaseRow;
 use crate::store::{self};
 use crate::views::BackgroundMemberRef;
-use crate::views::PersonRef;
+use crate::views::{CoordinatorRef, PersonRef};
 
 /// A case in a list: enough to pick it, no CPR and no referral text.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -52,6 +52,17 @@ pub fn person(sub: &Option<String>, name: &Option<String>, dept: &Option<String>
         }
         _ => None,
     }
+}
+
+/// The case's coordinator with how to reach them, when there is one.
+pub fn coordinator(c: &CaseRow) -> Option<CoordinatorRef> {
+    person(&c.coordinator_sub, &c.coordinator_name, &c.coordinator_dept).map(|p| CoordinatorRef {
+        sub: p.sub,
+        name: p.name,
+        department: p.department,
+        phone: c.coordinator_phone.clone(),
+        email: c.coordinator_email.clone(),
+    })
 }
 
 impl CaseSummary {
@@ -137,8 +148,8 @@ pub struct CaseView {
     pub referral: Referral,
     pub screening: Option<Screening>,
     /// The coordinating caseworker (*koordinerende sagsbehandler*), once the committee has
-    /// appointed one.
-    pub coordinator: Option<PersonRef>,
+    /// appointed one, with the phone and e-mail the decision gave.
+    pub coordinator: Option<CoordinatorRef>,
     /// The current plan version, once the committee has adopted one (details at `/plan`).
     pub plan: Option<PlanRef>,
     pub budget: BudgetSummary,
@@ -276,7 +287,7 @@ impl CaseView {
                 },
             },
             screening,
-            coordinator: person(&c.coordinator_sub, &c.coordinator_name, &c.coordinator_dept),
+            coordinator: coordinator(&c),
             plan,
             consent,
             budget: BudgetSummary {

@@ -11,7 +11,7 @@ use crate::domain::{Department, MemberRole, Track};
 use crate::store::decisions::Decision;
 use crate::views::plan::PlanView;
 use crate::views::BackgroundMemberRef;
-use crate::views::PersonRef;
+use crate::views::CoordinatorRef;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RecordedBy {
@@ -33,7 +33,7 @@ pub struct DecisionView {
     pub recorded_by: RecordedBy,
     /// The plan version this decision adopted, if it adopted one.
     pub plan_version: Option<i32>,
-    pub coordinator: Option<PersonRef>,
+    pub coordinator: Option<CoordinatorRef>,
     pub budget_frame_ore: Option<i64>,
     pub follow_up_on: Option<NaiveDate>,
     pub background_group: Option<Vec<BackgroundMemberRef>>,

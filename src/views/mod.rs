@@ -27,6 +27,31 @@ pub struct PersonRef {
     pub department: Department,
 }
 
+/// The coordinating caseworker a committee appoints, and how the citizen reaches them: the
+/// citizen's own copy of the plan prints the phone number and e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Coordinator)]
+pub struct CoordinatorRef {
+    /// The person's subject in their department's system (the token's `sub`).
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub sub: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub department: Department,
+    /// A phone number the citizen can call, digits and spaces, e.g. `+45 33 66 33 66`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^\\+?[0-9][0-9 ]{5,23}$")]
+    pub phone: Option<String>,
+    /// An e-mail address the citizen can write to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 254, pattern = "^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}$")]
+    #[validate(length(max = 254))]
+    pub email: Option<String>,
+}
+
 /// A short text in a list (e.g. a current intervention): 1–1000 characters, not blank. Only
 /// the OpenAPI document's view of such an item; the Rust type stays `String`.
 pub struct ShortText;

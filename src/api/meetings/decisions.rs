@@ -33,7 +33,7 @@ use crate::store::meetings::Meeting;
 use crate::store::{self};
 use crate::views::plan::PlanInput;
 use crate::views::BackgroundMemberRef;
-use crate::views::PersonRef;
+use crate::views::CoordinatorRef;
 
 /// One decision about one case on the agenda.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -52,7 +52,7 @@ pub struct DecisionRequest {
     pub plan: Option<PlanInput>,
     /// `initial` (required) and `revision`: the coordinating caseworker.
     #[validate(nested)]
-    pub coordinator: Option<PersonRef>,
+    pub coordinator: Option<CoordinatorRef>,
     /// `initial` (required) and `revision`: the budget and action frame, in øre: at least 1, and
     /// at most the municipality's `HELHED_MAX_FRAME_ORE` (default 5,000,000; above it 422
     /// `frame_above_maximum`).
@@ -365,6 +365,8 @@ pub(crate) fn decide_on(
         coordinator_sub: d.coordinator.as_ref().map(|c| c.sub.clone()),
         coordinator_dept: d.coordinator.as_ref().map(|c| c.department.as_str().to_string()),
         coordinator_name: d.coordinator.as_ref().map(|c| c.name.trim().to_string()),
+        coordinator_phone: d.coordinator.as_ref().map(|c| c.phone.as_ref().map(|t| t.trim().to_string())),
+        coordinator_email: d.coordinator.as_ref().map(|c| c.email.as_ref().map(|t| t.trim().to_string())),
         frame_ore: d.budget_frame_ore,
         follow_up_on: d.follow_up_on,
         closed_at: closing.then(Utc::now),
