@@ -53,10 +53,12 @@ pub fn app(
         .app_data(api::kit::extract::path_config())
         .wrap(from_fn(request_id::request_context))
         .configure(api::ops::configure)
-        .service(
-            SwaggerUi::new("/swagger-ui/{_:.*}")
-                .external_url_unchecked("/openapi.json", openapi::document_value().clone()),
+        // The document as committed, byte for byte; Swagger UI reads it from there.
+        .route(
+            "/openapi.json",
+            web::get().to(|| async { HttpResponse::Ok().content_type("application/json").body(openapi::document()) }),
         )
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(utoipa_swagger_ui::Config::new(["/openapi.json"])))
         .route(
             "/swagger-ui",
             web::get().to(|| async {

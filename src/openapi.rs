@@ -149,11 +149,46 @@ pub fn document_value() -> &'static Value {
     &DOCUMENT
 }
 
-/// The document as the committed `openapi/openapi.json` holds it.
+/// The document as the committed `openapi/openapi.json` holds it and `/openapi.json` serves it.
+/// Keys are sorted, except that where a response or request offers several media types,
+/// `application/json` comes first: a client generator that reads one JSON answer per status
+/// (openapi-python-client among them) takes the first it finds, and an API's JSON is what a
+/// generated client is for (the plan's FHIR bundle sorts before it otherwise).
 pub fn document() -> String {
-    let mut json = serde_json::to_string_pretty(document_value()).expect("the OpenAPI document serialises");
-    json.push('\n');
-    json
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        let mut json =
+            serde_json::to_string_pretty(&JsonFirst(document_value())).expect("the OpenAPI document serialises");
+        json.push('\n');
+        json
+    });
+    TEXT.clone()
+}
+
+/// A JSON value serialised with `application/json` first among the keys of every map.
+struct JsonFirst<'a>(&'a Value);
+
+impl serde::Serialize for JsonFirst<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut out = serializer.serialize_map(Some(map.len()))?;
+                let first = map.get_key_value("application/json");
+                for (key, value) in first.into_iter().chain(map.iter().filter(|(k, _)| *k != "application/json")) {
+                    out.serialize_entry(key, &JsonFirst(value))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&JsonFirst(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
 }
 
 /// An `Idempotency-Key`: 1 to 255 visible ASCII characters.

@@ -344,6 +344,10 @@ enum Probe {
     CasesParticipation(Case),
     CasesClose(Case),
     PlansCurrent(Case),
+    /// The current plan as the citizen's own copy (`Accept: text/html`).
+    PlansCopy(Case),
+    /// The current plan as a FHIR bundle (`Accept: application/fhir+json`).
+    PlansFhir(Case),
     PlansVersions(Case),
     PlansVersion(Case),
     PlansAddIntervention(Case),
@@ -399,7 +403,7 @@ fn probes() -> Vec<Probe> {
     all.extend([CasesClose(plain(Awaiting)), CasesClose(plain(Active)), CasesClose(plain(Closed))]);
     all.push(CasesClose(wide(Active)));
     for c in [plain(Active), plain(Closed), wide(Active)] {
-        all.extend([PlansCurrent(c), PlansVersions(c), PlansVersion(c)]);
+        all.extend([PlansCurrent(c), PlansCopy(c), PlansFhir(c), PlansVersions(c), PlansVersion(c)]);
         all.extend([PlansAddIntervention(c), PlansChangeIntervention(c), BudgetSpend(c), BudgetReverse(c)]);
     }
     all.extend([CommitteesList, CommitteesGet, CommitteesCreate, CommitteesUpdate, CommitteesSetMembers]);
@@ -454,7 +458,7 @@ impl Probe {
             CasesHistory(_) => ("GET", "/api/v1/cases/{id}/history"),
             CasesParticipation(_) => ("POST", "/api/v1/cases/{id}/participation"),
             CasesClose(_) => ("POST", "/api/v1/cases/{id}/closure"),
-            PlansCurrent(_) => ("GET", "/api/v1/cases/{id}/plan"),
+            PlansCurrent(_) | PlansCopy(_) | PlansFhir(_) => ("GET", "/api/v1/cases/{id}/plan"),
             PlansVersions(_) => ("GET", "/api/v1/cases/{id}/plan/versions"),
             PlansVersion(_) => ("GET", "/api/v1/cases/{id}/plan/versions/{n}"),
             PlansAddIntervention(_) => ("POST", "/api/v1/cases/{id}/plan/interventions"),
@@ -506,6 +510,8 @@ impl Probe {
             | CasesParticipation(c)
             | CasesClose(c)
             | PlansCurrent(c)
+            | PlansCopy(c)
+            | PlansFhir(c)
             | PlansVersions(c)
             | PlansVersion(c)
             | PlansAddIntervention(c)
@@ -534,6 +540,8 @@ impl Probe {
         use Probe::*;
         match self {
             MeetingsDecide(c) => format!(" [{} decision; {}]", decision_kind(c), c.name()),
+            PlansCopy(c) => format!(" [citizen's copy, text/html; {}]", c.name()),
+            PlansFhir(c) => format!(" [FHIR; {}]", c.name()),
             MeetingsList(t) | MeetingsCreate(t) => format!(" [{} committee]", t.name()),
             OffersCreate(OfferDept::HealthCare) | OffersUpdate => " [health_care offer]".into(),
             OffersCreate(OfferDept::Own) => " [own dept's offer]".into(),
@@ -690,9 +698,9 @@ fn expected(probe: Probe, p: Person) -> Outcome {
         // "GET /citizens/{id} → only for a principal who sees one of the citizen's cases"
         CitizensGet(c) => case_read(p, c),
         // The case, its history, its budget, its plan: "everything under" the case.
-        CasesGet(c) | CasesHistory(c) | BudgetGet(c) | PlansCurrent(c) | PlansVersions(c) | PlansVersion(c) => {
-            case_read(p, c)
-        }
+        // The citizen's copy and the FHIR bundle are the same plan: the same rule.
+        CasesGet(c) | CasesHistory(c) | BudgetGet(c) | PlansCurrent(c) | PlansCopy(c) | PlansFhir(c)
+        | PlansVersions(c) | PlansVersion(c) => case_read(p, c),
         // "GET /cases — only cases the caller sees"
         CasesList(c) => case_list(p, c),
         // "edit a referral (while referred) | its referrer, or a leader who sees it"
@@ -1098,7 +1106,8 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
         CitizensRegister => (template.into(), Some(json!({"cpr": cpr_for_age(AGE, 40), "name": "Ny Borger"}))),
         CasesRefer => (template.into(), Some(referral(&ctx.citizen().await))),
         CitizensGet(_) => (fill(template, &[("id", &f().citizen)]), None),
-        CasesGet(_) | CasesHistory(_) | BudgetGet(_) | PlansCurrent(_) | PlansVersions(_) => (case_path(), None),
+        CasesGet(_) | CasesHistory(_) | BudgetGet(_) | PlansCurrent(_) | PlansCopy(_) | PlansFhir(_)
+        | PlansVersions(_) => (case_path(), None),
         PlansVersion(_) => (fill(template, &[("id", &f().case), ("n", "1")]), None),
         CasesList(_) => {
             look = Some((Look::Cases, f().case.clone()));
@@ -1228,6 +1237,11 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
     let request_id = format!("matrix-{letters}");
     let mut req = app.client.request(method, format!("{}{path}", app.base)).bearer_auth(&token);
     req = req.header("x-request-id", &request_id);
+    match probe {
+        PlansCopy(_) => req = req.header("accept", "text/html"),
+        PlansFhir(_) => req = req.header("accept", "application/fhir+json"),
+        _ => {}
+    }
     if let Some(body) = &body {
         req = req.json(body);
     }

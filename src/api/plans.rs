@@ -2,9 +2,9 @@
 //! meetings the current coordinator adds interventions and changes their status or end date,
 //! as amendments of the current version.
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
-use chrono::NaiveDate;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
 use diesel::PgConnection;
 use serde::Deserialize;
 use serde_json::json;
@@ -13,14 +13,17 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::access;
+use crate::api::kit;
 use crate::api::kit::extract::{Id, Json};
 use crate::audit::{self, Action, Entry, Purpose};
 use crate::auth::Principal;
 use crate::db::Db;
+use crate::domain::decision::ClosureReason;
 use crate::domain::plan::{self, Intervention, InterventionStatus};
 use crate::domain::{CaseStatus, Department, FieldError};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
+use crate::render;
 use crate::store;
 use crate::store::cases::CaseRow;
 use crate::store::events::{self, EventType};
@@ -117,24 +120,171 @@ fn read_case(conn: &mut PgConnection, p: &Principal, id: Uuid, resource: &'stati
     Ok(case)
 }
 
-/// The current plan, with the coordinator's amendments.
+/// The media types the current plan is answered in, the default first.
+const PLAN_MEDIA: [&str; 4] = ["application/json", "text/html", "application/pdf", "application/fhir+json"];
+
+/// The current plan, with the coordinator's amendments: as JSON, as the citizen's own copy
+/// (HTML or PDF), or as a FHIR R4 bundle, by the request's `Accept`.
 #[utoipa::path(get, operation_id = "plans_current", path = "/api/v1/cases/{id}/plan", tag = "plans", params(("id" = Uuid, Path)),
-    responses((status = 200, body = PlanView), (status = 404, description = "No such case, or no plan adopted yet", body = Problem)),
+    responses(
+        (status = 200, description = "The current plan. With `Accept: text/html` or `Accept: application/pdf`: the \
+            citizen's own copy (\"Din plan\"), in plain Danish, printable, with no external asset, audited as \
+            `citizen_copy`. With `Accept: application/fhir+json`: a FHIR R4 `Bundle` (`type: collection`) with a \
+            `CarePlan`, its `Goal`s, a `CareTeam`, the coordinator as a `Practitioner` and a `Patient` without CPR.",
+            headers(("Vary" = String, description = "`Accept`: the answer depends on it")),
+            content((PlanView = "application/json"), (String = "text/html"), (PdfFile = "application/pdf"),
+                (FhirBundle = "application/fhir+json"))),
+        (status = 404, description = "No such case, or no plan adopted yet", body = Problem),
+        (status = 406, description = "`Accept` admits none of the plan's media types", body = Problem)),
     security(("bearer" = [])))]
-pub async fn current(p: Principal, id: Id, db: web::Data<Db>) -> Result<web::Json<PlanView>, AppError> {
+pub async fn current(p: Principal, id: Id, req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
     let id = id.0;
-    let plan = db
+    let media = kit::negotiate(&req, &PLAN_MEDIA)
+        .ok_or(AppError::NotAcceptable("application/json, text/html, application/pdf or application/fhir+json"))?;
+    let copy = matches!(media, "text/html" | "application/pdf");
+    let answer = db
         .tx(move |conn| {
-            audit::on_case(conn, &p, id, audit::purpose_for(&p, None), |conn| {
+            let purpose = if copy { Purpose::CitizenCopy } else { audit::purpose_for(&p, None) };
+            audit::on_case(conn, &p, id, purpose, |conn| {
                 access::require_case_role(&p)?;
-                read_case(conn, &p, id, "plan")?;
+                let case =
+                    store::cases::find_visible(conn, &p, id)?.ok_or_else(|| audit::deny(&p, "plan", id, purpose))?;
+                let status = crate::views::case::status_of(&case)?;
+                let purpose = if copy { purpose } else { audit::purpose_for(&p, Some(status)) };
+                audit::record(
+                    conn,
+                    &p,
+                    Entry::case(Action::Read, purpose, id, case.citizen_id, 200).resource("plan", id),
+                )?;
                 let latest = store::plans::latest_version(conn, id)?.ok_or_else(no_plan)?;
-                load(conn, id, latest)?.ok_or_else(no_plan)
+                let plan = load(conn, id, latest)?.ok_or_else(no_plan)?;
+                if media == "application/json" {
+                    return Ok(PlanAnswer::Json(plan));
+                }
+                let citizen = store::citizens::find(conn, case.citizen_id)?
+                    .ok_or_else(|| AppError::Internal("case without citizen".into()))?;
+                let coordinator = crate::views::case::coordinator(&case);
+                if copy {
+                    let copy = render::citizen_copy::CitizenCopy {
+                        citizen_name: &citizen.name,
+                        plan: &plan,
+                        coordinator: coordinator.as_ref(),
+                        follow_up_on: case.follow_up_on,
+                        closed: status == CaseStatus::Closed,
+                        printed_on: render::danish::today(),
+                    };
+                    return Ok(PlanAnswer::Copy(render::citizen_copy::document(&copy)));
+                }
+                let background_group = crate::views::case::background_group(conn, id)?;
+                Ok(PlanAnswer::Fhir(render::fhir::bundle(&render::fhir::CarePlanBundle {
+                    case_id: id,
+                    status,
+                    closure_reason: case.closure_reason.as_deref().and_then(ClosureReason::parse),
+                    citizen_id: citizen.id,
+                    citizen_name: &citizen.name,
+                    plan: &plan,
+                    coordinator: coordinator.as_ref(),
+                    background_group: &background_group,
+                    now: Utc::now(),
+                })))
             })
         })
         .await?;
-    Ok(web::Json(plan))
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::VARY, "Accept"));
+    match answer {
+        PlanAnswer::Json(plan) => Ok(response.json(plan)),
+        PlanAnswer::Fhir(bundle) => Ok(response.content_type("application/fhir+json; fhirVersion=4.0").json(bundle)),
+        PlanAnswer::Copy(document) => {
+            // Personal data: kept by no cache, shown by no other site.
+            response
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header(("X-Content-Type-Options", "nosniff"))
+                .insert_header(("Referrer-Policy", "no-referrer"));
+            if media == "text/html" {
+                Ok(response
+                    .insert_header((
+                        header::CONTENT_SECURITY_POLICY,
+                        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                    ))
+                    .content_type("text/html; charset=utf-8")
+                    .body(document.to_html()))
+            } else {
+                // Laying out and subsetting the font is work for the blocking pool, not a worker.
+                let pdf = web::block(move || render::pdf::to_pdf(&document, Utc::now(), render::citizen_copy::page_of))
+                    .await
+                    .map_err(|_| AppError::Internal("PDF rendering was cancelled".into()))?
+                    .map_err(AppError::Internal)?;
+                Ok(response
+                    .insert_header((header::CONTENT_DISPOSITION, "inline; filename=\"din-plan.pdf\""))
+                    .content_type("application/pdf")
+                    .body(pdf))
+            }
+        }
+    }
 }
+
+/// What the current plan is answered with, read in the transaction and rendered after it.
+enum PlanAnswer {
+    Json(PlanView),
+    /// The citizen's copy, as a document to render as HTML or PDF.
+    Copy(render::document::Document),
+    Fhir(serde_json::Value),
+}
+
+/// The citizen's PDF copy, as the OpenAPI document describes it.
+pub struct PdfFile;
+
+impl utoipa::PartialSchema for PdfFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .content_media_type("application/pdf")
+            .description(Some("A PDF/A-2b file, A4, with its font embedded"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PdfFile {}
+
+/// A FHIR R4 `Bundle`, as the OpenAPI document describes it: its resources are FHIR's own
+/// (CarePlan, Goal, CareTeam, Practitioner, Patient), defined by the FHIR specification.
+pub struct FhirBundle;
+
+impl utoipa::PartialSchema for FhirBundle {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        ObjectBuilder::new()
+            .description(Some("A FHIR R4 Bundle of type collection"))
+            .property("resourceType", text().enum_values(Some(["Bundle"])))
+            .property("id", text())
+            .property("type", text().enum_values(Some(["collection"])))
+            .property("timestamp", text())
+            .property(
+                "entry",
+                ArrayBuilder::new().items(
+                    ObjectBuilder::new()
+                        .property("fullUrl", text())
+                        .property(
+                            "resource",
+                            ObjectBuilder::new()
+                                .property("resourceType", text())
+                                .property("id", text())
+                                .required("resourceType"),
+                        )
+                        .required("fullUrl")
+                        .required("resource"),
+                ),
+            )
+            .required("resourceType")
+            .required("type")
+            .required("entry")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FhirBundle {}
 
 /// Every adopted version of the plan, oldest first; old versions stay readable.
 #[utoipa::path(get, operation_id = "plans_versions", path = "/api/v1/cases/{id}/plan/versions", tag = "plans", params(("id" = Uuid, Path)),

@@ -28,6 +28,16 @@ pub fn date(d: NaiveDate) -> String {
     format!("{}. {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
 }
 
+/// The day an instant falls on in Denmark, as `1. december 2026`.
+pub fn local_date(t: DateTime<Utc>) -> String {
+    date(t.with_timezone(&Copenhagen).date_naive())
+}
+
+/// Today in Denmark.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&Copenhagen).date_naive()
+}
+
 /// `1. december 2026 kl. 10.00`, in Danish local time.
 pub fn date_time(t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&Copenhagen);

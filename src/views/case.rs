@@ -54,6 +54,21 @@ pub fn person(sub: &Option<String>, name: &Option<String>, dept: &Option<String>
     }
 }
 
+/// The case's background group, in its order.
+pub fn background_group(conn: &mut diesel::PgConnection, case_id: Uuid) -> Result<Vec<BackgroundMemberRef>, AppError> {
+    Ok(store::plans::background_group(conn, case_id)?
+        .into_iter()
+        .filter_map(|m| {
+            Some(BackgroundMemberRef {
+                sub: m.sub,
+                name: m.name,
+                department: Department::parse(&m.department)?,
+                side: Side::parse(&m.side)?,
+            })
+        })
+        .collect())
+}
+
 /// The case's coordinator with how to reach them, when there is one.
 pub fn coordinator(c: &CaseRow) -> Option<CoordinatorRef> {
     person(&c.coordinator_sub, &c.coordinator_name, &c.coordinator_dept).map(|p| CoordinatorRef {
@@ -225,17 +240,7 @@ impl CaseView {
             kind: PlanKind::parse(&kind).unwrap_or(PlanKind::Indsatsplan),
             adopted_at,
         });
-        let background_group = store::plans::background_group(conn, c.id)?
-            .into_iter()
-            .filter_map(|m| {
-                Some(BackgroundMemberRef {
-                    sub: m.sub,
-                    name: m.name,
-                    department: Department::parse(&m.department)?,
-                    side: Side::parse(&m.side)?,
-                })
-            })
-            .collect();
+        let background_group = background_group(conn, c.id)?;
         let participation_notes =
             store::plans::participation(conn, c.id)?.into_iter().filter_map(ParticipationNoteView::from_row).collect();
         let screening = match (&c.screening_outcome, c.screened_at, &c.screener_sub, &c.screener_dept) {

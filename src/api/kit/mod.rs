@@ -34,6 +34,48 @@ pub fn accepts(req: &actix_web::HttpRequest, media: &str) -> bool {
     })
 }
 
+/// The media type to answer with, of those `offered` (the first is the default): the one the
+/// request's `Accept` gives the highest `q`, each judged by the most specific range that names it
+/// (`type/subtype` over `type/*` over `*/*`, RFC 9110 §12.5.1); a tie goes to the earlier one.
+/// `None` when `Accept` admits none of them.
+pub fn negotiate(req: &actix_web::HttpRequest, offered: &[&'static str]) -> Option<&'static str> {
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return offered.first().copied();
+    };
+    let ranges: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|entry| {
+            let mut parts = entry.split(';').map(str::trim);
+            let range = parts.next()?.to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .filter_map(|q| q.parse::<f32>().ok())
+                .next()
+                .unwrap_or(1.0);
+            (!range.is_empty()).then_some((range, q.clamp(0.0, 1.0)))
+        })
+        .collect();
+    if ranges.is_empty() {
+        return offered.first().copied();
+    }
+    let quality = |media: &str| -> f32 {
+        let kind = media.split_once('/').map_or(media, |(k, _)| k);
+        let wildcard = format!("{kind}/*");
+        [media, wildcard.as_str(), "*/*"]
+            .iter()
+            .find_map(|r| ranges.iter().filter(|(range, _)| range == r).map(|(_, q)| *q).reduce(f32::max))
+            .unwrap_or(0.0)
+    };
+    let mut best: Option<(&'static str, f32)> = None;
+    for media in offered {
+        let q = quality(media);
+        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((media, q));
+        }
+    }
+    best.map(|(media, _)| media)
+}
+
 /// 406 `not_acceptable` unless the request's `Accept` admits `media`.
 pub fn require_accepts(req: &actix_web::HttpRequest, media: &'static str) -> Result<(), AppError> {
     if accepts(req, media) {
