@@ -92,9 +92,10 @@ def main():
         page = call("GET", query, system)
         cursor = page["next_cursor"] or cursor
         for event in page["items"]:
-            mine = " (our case)" if event["case_id"] == case["id"] else ""
-            print(f"event {event['id']}: {event['type']} case {event['case_id']} at {event['at']}{mine}")
-            if event["case_id"] == case["id"] and event["type"] == "case.referred":
+            # each event is a CloudEvent: its subject is the case, its data names the case again
+            mine = " (our case)" if event["subject"] == case["id"] else ""
+            print(f"event {event['id']} from {event['source']}: {event['type']} case {event['subject']} at {event['time']}{mine}")
+            if event["subject"] == case["id"] and event["type"] == "case.referred":
                 details = call("GET", f"/cases/{case['id']}", system)
                 print(f"case {details['id']} is {details['status']}, referred {details['referral']['referred_at']}")
                 return

@@ -26,6 +26,9 @@ pub struct Config {
     /// `HELHED_WEBHOOK_ALLOW`: the private networks webhooks may reach, and the only ones plain
     /// http may reach.
     pub webhook_allow: crate::webhooks::destination::Allow,
+    /// `HELHED_INSTANCE` (default `local`): names this installation in every event's CloudEvents
+    /// `source`, `urn:helhed:<instance>`.
+    pub instance: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -72,6 +75,27 @@ pub fn audience() -> Result<String, ConfigError> {
     Ok(var("HELHED_AUDIENCE")?.unwrap_or_else(|| "helhed".to_string()))
 }
 
+/// `HELHED_INSTANCE`: 1–63 letters, digits, `.`, `_` or `-`, so that `urn:helhed:<instance>` is
+/// a URN any CloudEvents reader takes.
+fn instance() -> Result<String, ConfigError> {
+    let Some(v) = var("HELHED_INSTANCE")? else {
+        return Ok("local".to_string());
+    };
+    let fits = (1..=63).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && v.as_bytes()[0].is_ascii_alphanumeric();
+    if fits {
+        Ok(v)
+    } else {
+        Err(bad("HELHED_INSTANCE", "must be 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"))
+    }
+}
+
+/// The CloudEvents `source` of this installation's events.
+pub fn event_source(instance: &str) -> String {
+    format!("urn:helhed:{instance}")
+}
+
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         let bind = match var("HELHED_BIND")? {
@@ -98,6 +122,7 @@ impl Config {
         };
         Ok(Config {
             webhook_allow,
+            instance: instance()?,
             database_url: database_url()?,
             bind,
             issuers_path: issuers_path()?,

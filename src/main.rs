@@ -93,12 +93,14 @@ fn serve() -> Result<(), String> {
         issuers: Arc::new(issuers),
         max_frame_ore: config.max_frame_ore,
         webhook_allow: config.webhook_allow.clone(),
+        event_source: helhed::config::event_source(&config.instance),
     };
     log::info!("helhed listening on http://{} ({} issuers)", config.bind, state.issuers.len());
     let webhooks = helhed::webhooks::Worker::start(
         &config.database_url,
         std::time::Duration::from_millis(500),
         config.webhook_allow.clone(),
+        helhed::config::event_source(&config.instance),
     );
     let db = state.db.clone();
     let system = actix_web::rt::System::new();

@@ -14,4 +14,6 @@ pub struct State {
     pub max_frame_ore: i64,
     /// `HELHED_WEBHOOK_ALLOW`, for checking a subscription's destination.
     pub webhook_allow: webhooks::destination::Allow,
+    /// Every event's CloudEvents `source`: `urn:helhed:<HELHED_INSTANCE>`.
+    pub event_source: String,
 }

@@ -1046,7 +1046,7 @@ fn lists(body: &Value, look: &Look, case: &str) -> bool {
         Look::FollowUps => (&body["items"], "/case/id"),
         Look::Agenda => (&body["agenda"], "/case/id"),
         Look::Minutes => (&body["items"], "/decision/case_id"),
-        Look::Events => (&body["items"], "/case_id"),
+        Look::Events => (&body["items"], "/subject"),
         Look::Counted(_) => unreachable!("not a list"),
     };
     items.as_array().is_some_and(|items| items.iter().any(|i| i.pointer(pointer).and_then(Value::as_str) == Some(case)))

@@ -483,7 +483,7 @@ async fn giving_and_withdrawing_a_consent_are_events_in_the_history_and_the_feed
         let items = page["items"].as_array().unwrap();
         let types: Vec<String> = items
             .iter()
-            .filter(|e| e["case_id"] == case.as_str())
+            .filter(|e| e["subject"] == case.as_str())
             .map(|e| e["type"].as_str().unwrap_or("").to_string())
             .collect();
         if types.iter().any(|t| t == "consent.withdrawn") || Instant::now() > deadline {

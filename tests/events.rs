@@ -57,7 +57,7 @@ async fn a_reader_sees_every_committed_event_once_while_eight_writers_commit() {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while std::time::Instant::now() < deadline {
             let (items, next) = page(app, &system, cursor.as_deref()).await;
-            seen.extend(items.iter().map(|e| e["id"].as_i64().unwrap()));
+            seen.extend(items.iter().map(|e| e["id"].as_str().unwrap().parse::<i64>().unwrap()));
             if next.is_some() {
                 cursor = next;
             }
@@ -89,7 +89,7 @@ async fn a_reader_sees_every_committed_event_once_while_eight_writers_commit() {
         if items.is_empty() {
             break;
         }
-        again.extend(items.iter().map(|e| e["id"].as_i64().unwrap()));
+        again.extend(items.iter().map(|e| e["id"].as_str().unwrap().parse::<i64>().unwrap()));
         cursor = next;
     }
     assert_eq!(again, seen);
@@ -109,16 +109,18 @@ async fn the_feed_is_the_departments_and_carries_no_personal_data() {
     page_of_at_least(app, &labour, None, 3).await; // two referrals and the consent
     let res = app.get("/api/v1/events", &school).await.expect(200);
     let cases: HashSet<&str> =
-        res.body["items"].as_array().unwrap().iter().map(|e| e["case_id"].as_str().unwrap()).collect();
+        res.body["items"].as_array().unwrap().iter().map(|e| e["subject"].as_str().unwrap()).collect();
     assert_eq!(cases, HashSet::from([youth_case.as_str()]));
     let res = app.get("/api/v1/events", &labour).await.expect(200);
     let cases: HashSet<&str> =
-        res.body["items"].as_array().unwrap().iter().map(|e| e["case_id"].as_str().unwrap()).collect();
+        res.body["items"].as_array().unwrap().iter().map(|e| e["subject"].as_str().unwrap()).collect();
     assert_eq!(cases, HashSet::from([youth_case.as_str(), adult_case.as_str()]), "labour_market is involved in both");
     for event in res.body["items"].as_array().unwrap() {
         let mut keys: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort();
-        assert_eq!(keys, ["at", "case_id", "id", "type"]);
+        assert_eq!(keys, ["data", "datacontenttype", "id", "source", "specversion", "subject", "time", "type"]);
+        assert_eq!((&event["specversion"], &event["source"]), (&json!("1.0"), &json!("urn:helhed:test")));
+        assert_eq!(event["data"], json!({"case_id": event["subject"]}), "the data names the case, nothing more");
     }
     assert!(!res.text.contains("Test Borger"));
 
@@ -175,7 +177,7 @@ async fn an_event_whose_transaction_commits_late_is_not_skipped() {
 
     let (items, _) = page_of_at_least(app, &system, cursor.as_deref(), 2).await;
     let types: Vec<(&str, &str)> =
-        items.iter().map(|e| (e["type"].as_str().unwrap(), e["case_id"].as_str().unwrap())).collect();
+        items.iter().map(|e| (e["type"].as_str().unwrap(), e["subject"].as_str().unwrap())).collect();
     assert_eq!(types.len(), 2, "{types:?}");
     assert!(types.contains(&("case.updated", first.as_str())), "the late event is delivered: {types:?}");
 }

@@ -117,9 +117,10 @@ async fn deliveries_are_signed_and_carry_no_personal_data() {
     assert!(verify(SECRET, d), "the signature verifies: {d:?}");
     assert!(!verify("another-secret-another-secret-another", d));
     let body: Value = serde_json::from_str(&d.body).unwrap();
-    assert_eq!(body["event"]["type"], "case.referred");
-    assert_eq!(body["event"]["case_id"], case.as_str());
-    assert_eq!(body["delivery_id"], d.delivery_id.as_str());
+    // the body is the CloudEvent the feed shows
+    assert_eq!((&body["specversion"], &body["type"]), (&json!("1.0"), &json!("case.referred")));
+    assert_eq!((&body["subject"], &body["data"]["case_id"]), (&json!(case), &json!(case)));
+    assert_eq!(format!("{}:{}", sub["id"].as_str().unwrap(), body["id"].as_str().unwrap()), d.delivery_id);
     assert!(!d.body.contains("Test Borger"), "no personal data in a delivery");
     let system = world.app.token("social-system-account", "social", &["system"]);
     let listed = world.app.get("/api/v1/subscriptions", &system).await.expect(200);

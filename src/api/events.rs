@@ -3,7 +3,7 @@
 //! data; details come through the API.
 
 use actix_web::web;
-use chrono::{DateTime, Utc};
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::domain::Role;
 use crate::error::{AppError, Problem};
 use crate::store::{self, cursor};
+use crate::views::event::{cloud_event, Event};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -36,16 +37,8 @@ pub struct FeedQuery {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Event {
-    pub id: i64,
-    #[serde(rename = "type")]
-    pub type_: crate::store::events::EventTypeName,
-    pub case_id: Uuid,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Feed {
+    /// CloudEvents 1.0 events, oldest first.
     pub items: Vec<Event>,
     /// Where to resume: pass it as `after`. Present even when there was nothing new.
     pub next_cursor: Option<String>,
@@ -55,7 +48,12 @@ pub struct Feed {
 #[utoipa::path(get, operation_id = "events_list", path = "/api/v1/events", tag = "integration", params(FeedQuery),
     responses((status = 200, body = Feed), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn list(p: Principal, q: Query<FeedQuery>, db: web::Data<Db>) -> Result<web::Json<Feed>, AppError> {
+pub async fn list(
+    p: Principal,
+    q: Query<FeedQuery>,
+    db: web::Data<Db>,
+    state: web::Data<crate::state::State>,
+) -> Result<web::Json<Feed>, AppError> {
     p.require_any(&[Role::System, Role::Admin], "reading the event feed")?;
     let q = q.0;
     let limit = page_limit(q.limit)?;
@@ -86,15 +84,7 @@ pub async fn list(p: Principal, q: Query<FeedQuery>, db: web::Data<Db>) -> Resul
                     citizen_ids: vec![],
                 },
             )?;
-            let items = rows
-                .into_iter()
-                .map(|r| Event {
-                    id: r.id,
-                    type_: crate::store::events::EventTypeName(r.type_),
-                    case_id: r.case_id,
-                    at: r.at,
-                })
-                .collect();
+            let items = rows.iter().map(|r| cloud_event(r, &state.event_source)).collect();
             Ok(Feed { items, next_cursor })
         })
         .await?;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod case;
 pub mod consent;
+pub mod event;
 pub mod ledger;
 pub mod meeting;
 pub mod plan;

@@ -19,7 +19,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::PgConnection;
 use hmac::{Hmac, Mac};
-use serde_json::json;
 use sha2::Sha256;
 use uuid::Uuid;
 
@@ -82,12 +81,13 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the worker; `allow` is `HELHED_WEBHOOK_ALLOW`, checked again at every delivery.
-    pub fn start(database_url: &str, interval: Duration, allow: Allow) -> Worker {
+    /// `source` is every event's CloudEvents `source` (`urn:helhed:<HELHED_INSTANCE>`).
+    pub fn start(database_url: &str, interval: Duration, allow: Allow, source: String) -> Worker {
         let stop = Arc::new(AtomicBool::new(false));
         let (url, flag) = (crate::db::with_timeouts(database_url), stop.clone());
         let thread = std::thread::Builder::new()
             .name("helhed-webhooks".into())
-            .spawn(move || run(&url, interval, &allow, &flag))
+            .spawn(move || run(&url, interval, &allow, source, &flag))
             .expect("the webhook worker thread starts");
         Worker { stop, thread: Some(thread) }
     }
@@ -111,11 +111,13 @@ pub struct Clients {
     https: reqwest::blocking::Client,
     http: reqwest::blocking::Client,
     allow: Allow,
+    /// The CloudEvents `source` of the events delivered.
+    source: String,
 }
 
-fn run(url: &str, interval: Duration, allow: &Allow, stop: &AtomicBool) {
+fn run(url: &str, interval: Duration, allow: &Allow, source: String, stop: &AtomicBool) {
     let client = match (destination::client(allow, false), destination::client(allow, true)) {
-        (Ok(https), Ok(http)) => Clients { https, http, allow: allow.clone() },
+        (Ok(https), Ok(http)) => Clients { https, http, allow: allow.clone(), source },
         (Err(e), _) | (_, Err(e)) => {
             log::error!("webhooks: no HTTP client: {}", crate::logging::value(&e.to_string()));
             return;
@@ -214,16 +216,13 @@ fn deliver_next(conn: &mut PgConnection, clients: &Clients) -> QueryResult<bool>
     };
     for event in events.iter().filter(|_| client.is_some()) {
         let client = client.expect("checked above");
-        let body = json!({
-            "delivery_id": format!("{}:{}", sub.id, event.id),
-            "subscription_id": sub.id,
-            "event": {"id": event.id, "type": event.type_, "case_id": event.case_id, "at": event.at},
-        })
-        .to_string();
+        // The body is the event itself, the CloudEvent the feed shows (structured JSON mode).
+        let body = serde_json::to_string(&crate::views::event::cloud_event(event, &clients.source))
+            .expect("an event serialises");
         let timestamp = Utc::now().timestamp();
         let sent = client
             .post(&sub.url)
-            .header("Content-Type", "application/json")
+            .header("Content-Type", "application/cloudevents+json")
             .header("Helhed-Signature", sign(&sub.secret, timestamp, body.as_bytes()))
             .header("Helhed-Delivery", format!("{}:{}", sub.id, event.id))
             .body(body)

@@ -304,11 +304,17 @@ impl TestApp {
             issuers: issuers(),
             max_frame_ore: 5_000_000,
             webhook_allow: allow.clone(),
+            event_source: "urn:helhed:test".into(),
         };
         let server = helhed::server(state, listener, Some(2)).expect("server starts");
         let handle = server.handle();
         tokio::spawn(server);
-        let worker = helhed::webhooks::Worker::start(&db_url, std::time::Duration::from_millis(100), allow);
+        let worker = helhed::webhooks::Worker::start(
+            &db_url,
+            std::time::Duration::from_millis(100),
+            allow,
+            "urn:helhed:test".into(),
+        );
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             schema,

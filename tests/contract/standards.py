@@ -8,9 +8,12 @@ service with demo data:
 - the citizen's HTML copy, parsed with Python's own HTML parser: one page in Danish that loads
   nothing from anywhere;
 - the plan as FHIR, validated with the FHIR R4B models of fhir.resources (the R4 resources it
-  holds are unchanged in R4B): a Bundle of type collection whose references all resolve.
+  holds are unchanged in R4B): a Bundle of type collection whose references all resolve;
+- every event of the feed, read as a CloudEvent with the CloudEvents SDK (its JSON format, which
+  checks the required attributes and that every other one is a valid extension name).
 
-Environment: HELHED_URL; HELHED_TOKEN_CASEWORKER (karen.social, the demo data's coordinator).
+Environment: HELHED_URL; HELHED_TOKEN_CASEWORKER (karen.social, the demo data's coordinator);
+HELHED_TOKEN_SYSTEM (a system account of social).
 """
 
 import html.parser
@@ -21,6 +24,7 @@ import re
 import sys
 import urllib.request
 
+from cloudevents.core.formats.json import JSONFormat
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
 
@@ -35,8 +39,8 @@ class Failed(Exception):
     pass
 
 
-def get(path: str, accept: str) -> tuple[str, bytes]:
-    request = urllib.request.Request(URL + path, headers={"Authorization": f"Bearer {TOKEN}", "Accept": accept})
+def get(path: str, accept: str, token: str = TOKEN) -> tuple[str, bytes]:
+    request = urllib.request.Request(URL + path, headers={"Authorization": f"Bearer {token}", "Accept": accept})
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.headers.get("Content-Type", ""), response.read()
 
@@ -135,6 +139,28 @@ def fhir(case_id: str) -> None:
     print(f"standards: FHIR a valid R4(B) Bundle: {', '.join(types)}; {len(references)} references resolve")
 
 
+def events() -> None:
+    token = os.environ["HELHED_TOKEN_SYSTEM"]
+    fmt, count, types, cursor = JSONFormat(), 0, set(), None
+    while True:
+        _, body = get("/api/v1/events?limit=200" + (f"&after={cursor}" if cursor else ""), "application/json", token)
+        page = json.loads(body)
+        for item in page["items"]:
+            event = fmt.read(None, json.dumps(item).encode())  # raises on anything not a CloudEvent
+            check(event.get_specversion() == "1.0", f"specversion {event.get_specversion()}")
+            check(event.get_source().startswith("urn:helhed:"), f"source {event.get_source()}")
+            check(event.get_subject() == event.get_data()["case_id"], "the subject is the case")
+            check(event.get_time() is not None and event.get_datacontenttype() == "application/json", "time, type")
+            check(CPR.search(json.dumps(item)) is None, "a CPR-shaped number in an event")
+            types.add(event.get_type())
+            count += 1
+        if not page["items"]:
+            break
+        cursor = page["next_cursor"]
+    check(count > 0, "the feed holds no event")
+    print(f"standards: CloudEvents {count} feed events read by the CloudEvents SDK ({len(types)} types)")
+
+
 def main() -> None:
     case_id = a_case_with_a_plan()
     _, view = get(f"/api/v1/cases/{case_id}", "application/json")
@@ -142,6 +168,7 @@ def main() -> None:
     pdf(case_id, coordinator)
     page(case_id, coordinator)
     fhir(case_id)
+    events()
 
 
 if __name__ == "__main__":

@@ -265,7 +265,7 @@ def main() -> None:
     seen, cursor, deadline = [], UNSET, time.monotonic() + 20
     while True:
         page = as_dict(call("events_list", "system", 200, limit=200, after=cursor).parsed)
-        seen += [e["type"] for e in page["items"] if e.get("case_id") == str(case_id)]
+        seen += [e["type"] for e in page["items"] if e.get("subject") == str(case_id)]
         if page.get("next_cursor"):
             cursor = page["next_cursor"]
         missing = [t for t in wanted if t not in seen]
