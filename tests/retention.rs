@@ -133,7 +133,7 @@ impl Deployment {
         age_case(self, &erased, OLD);
         let new = citizen(&self.world, ADULT).await;
         let active = story(&self.world, &new, ADULT, Stage::Active).await.case;
-        let run = report(&retention(Some(&self.owner_url), &["--json"], &[]));
+        let run = report(&retention(Some(&self.owner_url), &["--json"], &[]).await);
         assert_eq!(counts(&run)["cases"], 1, "{run}");
         (erased, active)
     }
@@ -143,7 +143,10 @@ impl Deployment {
 // The job, as the scheduler runs it
 
 /// `helhed retention run <args>` with `DATABASE_URL` and the retention settings of `env` only.
-fn retention(url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// The process runs on the blocking pool, so that the test's runtime goes on serving the
+/// service's connections meanwhile (a blocked runtime left the HTTP client a connection the
+/// server had closed).
+async fn retention(url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_helhed"));
     cmd.args(["retention", "run"])
         .args(args)
@@ -157,7 +160,7 @@ fn retention(url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("the helhed binary runs")
+    tokio::task::spawn_blocking(move || cmd.output().expect("the helhed binary runs")).await.unwrap()
 }
 
 fn stdout(out: &Output) -> String {
@@ -613,19 +616,19 @@ async fn erases_what_is_due_and_keeps_the_rest(d: Deployment) {
 
     // A dry run changes nothing and counts what a run erases; the settings move its cut-offs.
     let all = dump(&mut admin, &schema);
-    let dry = retention(Some(&d.owner_url), &["--dry-run", "--json"], &[]);
+    let dry = retention(Some(&d.owner_url), &["--dry-run", "--json"], &[]).await;
     names_no_one(&dry, &[&anna, &bo, &carl, &dora, &eva]);
     let dry = report(&dry);
     assert_eq!(dry["dry_run"], true);
     assert_eq!(counts(&dry), expect, "a dry run counts what is due");
-    let lines = retention(Some(&d.owner_url), &["--dry-run"], &[]);
+    let lines = retention(Some(&d.owner_url), &["--dry-run"], &[]).await;
     assert!(lines.status.success(), "{}", stderr(&lines));
     assert!(stdout(&lines).contains("dry run, nothing changed"), "{}", stdout(&lines));
     assert!(stdout(&lines).lines().any(|l| l == "retention dry-run cases=3"), "{}", stdout(&lines));
     assert!(stdout(&lines).lines().any(|l| l == "retention dry-run citizens=2"), "{}", stdout(&lines));
     for (case_days, audit_days, expected) in [("1700", "1900", (4, 10)), ("1900", "1700", (3, 15))] {
         let settings = [("HELHED_RETENTION_CASE_DAYS", case_days), ("HELHED_RETENTION_AUDIT_DAYS", audit_days)];
-        let wider = report(&retention(Some(&d.owner_url), &["--dry-run", "--json"], &settings));
+        let wider = report(&retention(Some(&d.owner_url), &["--dry-run", "--json"], &settings).await);
         assert_eq!((counts(&wider)["cases"], counts(&wider)["audit_entries"]), expected, "{settings:?}: {wider}");
         assert_eq!(
             (wider["case_days"].as_i64(), wider["audit_days"].as_i64()),
@@ -635,7 +638,7 @@ async fn erases_what_is_due_and_keeps_the_rest(d: Deployment) {
     assert_eq!(dump(&mut admin, &schema), all, "dry runs change nothing");
 
     // The run, as the owner.
-    let out = retention(Some(&d.owner_url), &["--json"], &[]);
+    let out = retention(Some(&d.owner_url), &["--json"], &[]).await;
     names_no_one(&out, &[&anna, &bo, &carl, &dora, &eva]);
     let run = report(&out);
     assert_eq!(run["dry_run"], false);
@@ -704,7 +707,7 @@ async fn erases_what_is_due_and_keeps_the_rest(d: Deployment) {
     // The service role cannot run it, and changes nothing trying.
     let settled = dump(&mut admin, &schema);
     if let Some(service_url) = &d.service_url {
-        let out = retention(Some(service_url), &[], &[]);
+        let out = retention(Some(service_url), &[], &[]).await;
         assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
         let err = stderr(&out);
         assert!(err.contains("retention run refused") && err.contains("does not own the tables"), "{err}");
@@ -713,7 +716,7 @@ async fn erases_what_is_due_and_keeps_the_rest(d: Deployment) {
     }
 
     // A second run erases nothing more, and is on record with zero counts.
-    let again = report(&retention(Some(&d.owner_url), &["--json"], &[]));
+    let again = report(&retention(Some(&d.owner_url), &["--json"], &[]).await);
     assert!(zero_counts(&again), "{again}");
     let mut twice = dump(&mut admin, &schema);
     let mut settled = settled;
@@ -876,7 +879,7 @@ async fn a_bad_setting_stops_the_run_with_one_line_naming_it_and_changes_nothing
         (Some(url), vec!["--force"], vec![], "--force"),
     ];
     for (url, args, env, named) in cases {
-        let out = retention(url, &args, &env);
+        let out = retention(url, &args, &env).await;
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
         assert!(stdout(&out).is_empty(), "{}", stdout(&out));
@@ -888,6 +891,6 @@ async fn a_bad_setting_stops_the_run_with_one_line_naming_it_and_changes_nothing
     }
     assert_eq!(dump(&mut admin, &d.schema), before, "no bad run changed anything");
     // and the world was due: a good run erases it
-    let run = report(&retention(Some(url), &["--json"], &[("HELHED_RETENTION_CASE_DAYS", " 1825 ")]));
+    let run = report(&retention(Some(url), &["--json"], &[("HELHED_RETENTION_CASE_DAYS", " 1825 ")]).await);
     assert_eq!((counts(&run)["cases"], counts(&run)["citizens"], counts(&run)["audit_entries"]), (1, 1, 3), "{run}");
 }
