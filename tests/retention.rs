@@ -68,7 +68,7 @@ struct Deployment {
 impl Deployment {
     /// One role owns everything and runs the service (`scripts/serve`, docker compose).
     async fn single() -> Deployment {
-        let app = TestApp::spawn().await;
+        let app = Self::fresh_connections(TestApp::spawn().await);
         let schema = app.schema.clone().unwrap();
         let owner_url = app.db_url.clone();
         Deployment {
@@ -99,7 +99,7 @@ impl Deployment {
         let owner_url = common::url_in_schema(&owner, &schema);
         let service_url = common::url_in_schema(&svc, &schema);
         helhed::db::grant_service_role(&owner_url, &svc).expect("the owner grants the service role");
-        let app = TestApp::spawn_on(None, service_url.clone()).await;
+        let app = Self::fresh_connections(TestApp::spawn_on(None, service_url.clone()).await);
         Deployment {
             world: World::on(app).await,
             schema,
@@ -109,6 +109,14 @@ impl Deployment {
             service_url: Some(service_url),
             _strict: Some(strict),
         }
+    }
+
+    /// The test's runtime blocks for seconds at a time (the scans, the dumps): an idle
+    /// keep-alive connection the server closes meanwhile would be reused and fail
+    /// (IncompleteMessage), so the client keeps none.
+    fn fresh_connections(mut app: TestApp) -> TestApp {
+        app.client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        app
     }
 
     fn app(&self) -> &TestApp {
