@@ -8,6 +8,8 @@
 //! cases their department is involved in: the committee's departments and the coordinator's
 //! department always, the referral's other involved departments only while a current
 //! `data_sharing` consent of the case names them. Anyone else gets 404, and the attempt is audited.
+//! A case the retention job erased is seen by no one; it lives on in the flow statistics, which
+//! count it for those who took part in it, and in the integration feed (ids, types and times).
 //!
 //! The operation rules (403) are plain functions over the principal and the case.
 
@@ -33,8 +35,14 @@ pub fn sees_department_cases(p: &Principal) -> bool {
 
 pub type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool>>;
 
-/// The visibility rule as one predicate over `cases`.
+/// The visibility rule as one predicate over `cases`. A case the retention job erased is seen
+/// by no one: it lives on in the statistics only.
 pub fn visible_cases(p: &Principal) -> CaseFilter {
+    Box::new(not_erased().and(takes_part(p)))
+}
+
+/// The cases a principal takes part in, erased or not.
+fn takes_part(p: &Principal) -> CaseFilter {
     if sees_department_cases(p) {
         Box::new(in_person(p).or(department_involved(p.dept)))
     } else {
@@ -42,18 +50,23 @@ pub fn visible_cases(p: &Principal) -> CaseFilter {
     }
 }
 
+fn not_erased() -> CaseFilter {
+    Box::new(cases::erased_at.is_null())
+}
+
 /// The cases a department's integration feed carries: those the department is involved in.
 pub fn feed_cases(p: &Principal) -> CaseFilter {
     department_involved(p.dept)
 }
 
-/// The cases a principal's flow statistics count: the cases they see; an `admin` counts every
-/// case, since statistics carry only counts and durations, never a person.
+/// The cases a principal's flow statistics count: the cases they take part in, erased ones too
+/// (what the statistics count outlives the person); an `admin` counts every case, since
+/// statistics carry only counts and durations, never a person.
 pub fn statistics_cases(p: &Principal) -> CaseFilter {
     if p.has(Role::Admin) {
         Box::new(diesel::dsl::sql::<Bool>("TRUE"))
     } else {
-        visible_cases(p)
+        takes_part(p)
     }
 }
 
@@ -93,9 +106,9 @@ fn in_person(p: &Principal) -> CaseFilter {
 /// department that sees a case only by the citizen's consent cannot extend that consent itself.
 pub fn visible_without_consent(p: &Principal) -> CaseFilter {
     if sees_department_cases(p) {
-        Box::new(in_person(p).or(always_involved(p.dept)))
+        Box::new(not_erased().and(in_person(p).or(always_involved(p.dept))))
     } else {
-        in_person(p)
+        Box::new(not_erased().and(in_person(p)))
     }
 }
 

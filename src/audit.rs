@@ -19,7 +19,14 @@ use crate::schema::audit_log;
 
 vocabulary! {
     /// What the request did with the personal data.
-    Action { Read => "read", Create => "create", Update => "update", Denied => "denied" }
+    Action {
+        Read => "read",
+        Create => "create",
+        Update => "update",
+        Denied => "denied",
+        /// Personal data erased, by the retention job.
+        Delete => "delete",
+    }
 }
 
 vocabulary! {
@@ -208,6 +215,12 @@ pub fn record(conn: &mut PgConnection, p: &Principal, entry: Entry) -> Result<()
     insert(conn, &Actor::from(p), &entry)
 }
 
+/// Records what a job that no token speaks for did (the retention job), in the current
+/// transaction.
+pub fn record_job(conn: &mut PgConnection, actor: &Actor, entry: Entry) -> Result<(), AppError> {
+    insert(conn, actor, &entry)
+}
+
 /// Builds the refusal of a read: answered 404, recorded as `denied`.
 pub fn deny(p: &Principal, resource: &'static str, id: Uuid, purpose: Purpose) -> AppError {
     let (case_id, citizen_id) = match resource {
@@ -347,8 +360,9 @@ fn record_refusal(conn: &mut PgConnection, refusal: &Refusal) -> Result<(), AppE
         (None, Some(case_id)) => crate::schema::cases::table
             .find(case_id)
             .select(crate::schema::cases::citizen_id)
-            .first::<Uuid>(conn)
-            .optional()?,
+            .first::<Option<Uuid>>(conn)
+            .optional()?
+            .flatten(),
         (None, None) => None,
     };
     let entry = Entry {

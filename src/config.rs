@@ -96,6 +96,30 @@ pub fn event_source(instance: &str) -> String {
     format!("urn:helhed:{instance}")
 }
 
+/// The retention job's settings: how many days a case is kept after it is closed or declined
+/// (`HELHED_RETENTION_CASE_DAYS`), and an audit entry after it is written
+/// (`HELHED_RETENTION_AUDIT_DAYS`); five years each unless set.
+pub fn retention() -> Result<crate::retention::Policy, ConfigError> {
+    fn days(name: &'static str) -> Result<i32, ConfigError> {
+        match var(name)? {
+            None => Ok(DEFAULT_RETENTION_DAYS),
+            Some(v) => match v.trim().parse::<i32>() {
+                Ok(n) if (1..=MAX_RETENTION_DAYS).contains(&n) => Ok(n),
+                _ => Err(bad(name, format!("must be a whole number of days from 1 to {MAX_RETENTION_DAYS}"))),
+            },
+        }
+    }
+    Ok(crate::retention::Policy {
+        case_days: days("HELHED_RETENTION_CASE_DAYS")?,
+        audit_days: days("HELHED_RETENTION_AUDIT_DAYS")?,
+    })
+}
+
+/// Five years (5 × 365 days).
+pub const DEFAULT_RETENTION_DAYS: i32 = 1825;
+/// A hundred years: beyond it a setting is a mistake, not a policy.
+const MAX_RETENTION_DAYS: i32 = 36_500;
+
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         let bind = match var("HELHED_BIND")? {

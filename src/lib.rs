@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod render;
 pub mod request_id;
+pub mod retention;
 pub mod schema;
 pub mod seed;
 pub mod state;

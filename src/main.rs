@@ -1,4 +1,4 @@
-//! The `helhed` command: serve | migrate | token | openapi | seed.
+//! The `helhed` command: serve | migrate | token | openapi | seed | retention run.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -46,12 +46,33 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Retention and erasure (GDPR art. 5(1)(e)), run by the owner role as a scheduled job.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Load data into the database (DATABASE_URL).
     Seed {
         /// The two Norddjurs committees with fictional members and a handful of fictional cases;
         /// does nothing if committees exist already.
         #[arg(long)]
         demo: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Erase every case closed or declined more than HELHED_RETENTION_CASE_DAYS ago (its
+    /// citizen with it, once no case of theirs remains) and delete audit entries older than
+    /// HELHED_RETENTION_AUDIT_DAYS; one audit entry with the counts. Run it as the role that
+    /// owns the tables (the one `helhed migrate` runs as); the service role is refused.
+    Run {
+        /// Print what would go and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as one JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -67,6 +88,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Seed { demo } => seed(demo),
+        Command::Retention { command: RetentionCommand::Run { dry_run, json } } => retention(dry_run, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,5 +181,30 @@ fn seed(demo: bool) -> Result<(), String> {
     } else {
         log::info!("committees exist already; demo data not loaded again");
     }
+    Ok(())
+}
+
+fn retention(dry_run: bool, json: bool) -> Result<(), String> {
+    let url = setting(config::database_url())?;
+    let policy = setting(config::retention())?;
+    let report = helhed::retention::run(&url, policy, dry_run)?;
+    if json {
+        println!("{}", serde_json::to_string(&report).map_err(|e| format!("report: {e}"))?);
+        return Ok(());
+    }
+    let day = |days: i32| (report.at - chrono::Duration::days(days.into())).format("%Y-%m-%dT%H:%M:%SZ");
+    println!(
+        "retention {}: cases closed or declined before {} ({} days), audit entries before {} ({} days)",
+        if report.dry_run { "dry run, nothing changed" } else { "run" },
+        day(report.case_days),
+        report.case_days,
+        day(report.audit_days),
+        report.audit_days
+    );
+    let run = if report.dry_run { "dry-run" } else { "run" };
+    for (kind, n) in report.counts.kinds() {
+        println!("retention {run} {kind}={n}");
+    }
+    println!("retention {run} took_ms={}", report.took.as_millis());
     Ok(())
 }

@@ -73,11 +73,11 @@ diesel::table! {
 diesel::table! {
     cases (id) {
         id -> Uuid,
-        citizen_id -> Uuid,
+        citizen_id -> Nullable<Uuid>,
         track -> Text,
         committee_id -> Uuid,
         status -> Text,
-        age_at_referral -> Int4,
+        age_at_referral -> Nullable<Int4>,
         problem_areas -> Array<Text>,
         description -> Nullable<Text>,
         involved_departments -> Array<Text>,
@@ -111,6 +111,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         coordinator_phone -> Nullable<Text>,
         coordinator_email -> Nullable<Text>,
+        erased_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -9,14 +9,21 @@ use crate::access;
 use crate::auth::Principal;
 use crate::schema::{cases, citizens, committees};
 
+/// A case as the service reads it. Only a case erased by the retention job lacks its citizen and
+/// age, and no one sees an erased case ([`access::visible_cases`]), so every row read here has
+/// both.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: Uuid,
+    #[diesel(select_expression = cases::citizen_id.assume_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::AssumeNotNull<cases::citizen_id>)]
     pub citizen_id: Uuid,
     pub track: String,
     pub committee_id: Uuid,
     pub status: String,
+    #[diesel(select_expression = cases::age_at_referral.assume_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::AssumeNotNull<cases::age_at_referral>)]
     pub age_at_referral: i32,
     pub problem_areas: Vec<String>,
     pub description: Option<String>,
@@ -127,7 +134,7 @@ pub fn find_visible_in_context(
 ) -> QueryResult<Option<(CaseRow, CaseContext)>> {
     // The visibility rule is a predicate over `cases` alone, so the citizen and the committee
     // come from subqueries on the case's row rather than from a join.
-    let citizen = citizens::table.filter(citizens::id.eq(cases::citizen_id));
+    let citizen = citizens::table.filter(citizens::id.nullable().eq(cases::citizen_id));
     let committee = committees::table.filter(committees::id.eq(cases::committee_id));
     let found: Option<(CaseRow, ContextColumns)> = cases::table
         .filter(cases::id.eq(id))
@@ -333,7 +340,10 @@ pub fn transitions(
     let rows: Vec<CaseRow> = cases::table
         .filter(cases::status.eq("active"))
         .filter(cases::track.eq("youth"))
-        .filter(cases::citizen_id.eq_any(citizens::table.filter(citizens::birth_date.le(born_by)).select(citizens::id)))
+        .filter(
+            cases::citizen_id
+                .eq_any(citizens::table.filter(citizens::birth_date.le(born_by)).select(citizens::id.nullable())),
+        )
         .filter(access::visible_cases(p))
         .select(CaseRow::as_select())
         .load(conn)?;

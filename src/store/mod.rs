@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod meetings;
 pub mod offers;
 pub mod plans;
+pub mod retention;
 pub mod stats;
 pub mod tasks;
 

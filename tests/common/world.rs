@@ -54,7 +54,12 @@ fn seat(p: Person, role: &str) -> Value {
 impl World {
     /// A fresh service with both committees and their members.
     pub async fn new() -> World {
-        let app = TestApp::spawn().await;
+        World::on(TestApp::spawn().await).await
+    }
+
+    /// Both committees and their members, on a service already running (e.g. as the service
+    /// role of a strict deployment).
+    pub async fn on(app: TestApp) -> World {
         let admin = app.as_(ADMIN);
         let adult = app
             .post(
