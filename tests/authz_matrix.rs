@@ -1035,7 +1035,10 @@ enum Look {
     FollowUps,
     Agenda,
     Minutes,
+    /// The event feed (CloudEvents: the case is the `subject`).
     Events,
+    /// The task list.
+    Tasks,
     /// How many cases the adult committee's flow statistics count.
     Counted(String),
 }
@@ -1047,6 +1050,7 @@ fn lists(body: &Value, look: &Look, case: &str) -> bool {
         Look::Agenda => (&body["agenda"], "/case/id"),
         Look::Minutes => (&body["items"], "/decision/case_id"),
         Look::Events => (&body["items"], "/subject"),
+        Look::Tasks => (&body["items"], "/case_id"),
         Look::Counted(_) => unreachable!("not a list"),
     };
     items.as_array().is_some_and(|items| items.iter().any(|i| i.pointer(pointer).and_then(Value::as_str) == Some(case)))
@@ -1209,7 +1213,7 @@ async fn perform(ctx: &Ctx, probe: Probe, p: Person) -> Observed {
         ConsentsList(_) => (case_path(), None),
         CitizensExport(_) => (fill(template, &[("id", &f().citizen)]), None),
         MeTasks(_) => {
-            look = Some((Look::Events, f().case.clone()));
+            look = Some((Look::Tasks, f().case.clone()));
             (format!("{template}?limit=200"), None)
         }
         TransitionsList(_) => {
