@@ -179,6 +179,12 @@ async fn the_html_copy_is_the_citizens_plan_in_danish_self_contained_and_audited
 
     let rid = res.header("x-request-id").unwrap();
     assert_eq!(purposes(&world, rid), ["citizen_copy/read"], "one entry, with the copy's own purpose");
+
+    // a departmental system that fetches the page does its own work, and the log says so
+    let system = world.app.token("dept-system", "social", &["system"]);
+    let (res, _) = plan_as(&world, &case.id, &system, Some("text/html")).await;
+    let rid = res.expect(200).header("x-request-id").unwrap().to_string();
+    assert_eq!(purposes(&world, &rid), ["integration/read"]);
 }
 
 #[tokio::test]
@@ -319,12 +325,16 @@ async fn accept_chooses_the_answer_and_an_unknown_one_is_406() {
         (Some("text/*"), "text/html"),
         (Some("application/*;q=0.9, application/fhir+json"), "application/fhir+json"),
         (Some("application/fhir+json; fhirVersion=4.0"), "application/fhir+json"),
+        // a weight that is not one refuses its range, rather than counting as 1
+        (Some("application/json;q=0.5, text/html;q=0x1"), "application/json"),
+        (Some("application/json;q=0.5, text/html;q= 0"), "application/json"),
+        (Some("application/json;q=0.5, application/pdf;q=1.000"), "application/pdf"),
     ] {
         let (res, _) = plan_as(&world, &case.id, &cora, accept).await;
         assert_eq!(kind(&res.expect(200)), expected, "Accept: {accept:?}");
     }
     let before = world.app.count("SELECT count(*) FROM audit_log");
-    for accept in ["application/xml", "image/png", "text/html;q=0, application/json;q=0"] {
+    for accept in ["application/xml", "image/png", "text/html;q=0, application/json;q=0", "text/html;q=2"] {
         let (res, _) = plan_as(&world, &case.id, &cora, Some(accept)).await;
         res.problem(406, "not_acceptable");
     }
@@ -351,4 +361,90 @@ async fn an_outsider_gets_404_in_every_form_on_record_as_denied() {
     // the auditor reads no plans, in any form
     let (res, _) = plan_as(&world, &case.id, &world.token(AUDITOR), Some("application/pdf")).await;
     assert!(res.status == 403 || res.status == 404, "{}", res.status);
+}
+
+#[tokio::test]
+async fn goal_ids_a_plan_copied_from_another_citizen_keeps_do_not_cross_into_the_bundle() {
+    let world = World::new().await;
+    let first = active(&world).await;
+    let cora = world.token(COORDINATOR);
+    let (plan, _) = plan_as(&world, &first.id, &cora, Some("application/json")).await;
+    let goals = plan.expect(200).body["goals"].clone();
+    // the second citizen's plan is the first one's, ids and all
+    let second = world.awaiting(ADULT).await;
+    let meeting = world.meeting(ADULT).await;
+    world.on_agenda(&meeting, &second, ADULT).await;
+    let mut decision = initial_decision(&second, ADULT);
+    decision["plan"]["goals"] = goals.clone();
+    world
+        .app
+        .post(&format!("/api/v1/meetings/{meeting}/decisions"), &world.token(World::leader(ADULT)), &decision)
+        .await
+        .expect(201);
+    let urls = |bundle: &Value| -> Vec<String> {
+        bundle["entry"].as_array().unwrap().iter().map(|e| e["fullUrl"].as_str().unwrap().to_string()).collect()
+    };
+    let (a, _) = plan_as(&world, &first.id, &cora, Some("application/fhir+json")).await;
+    let (b, _) = plan_as(&world, &second, &cora, Some("application/fhir+json")).await;
+    let (a, b) = (urls(&a.expect(200).body), urls(&b.expect(200).body));
+    for bundle in [&a, &b] {
+        let unique: std::collections::HashSet<&String> = bundle.iter().collect();
+        assert_eq!(unique.len(), bundle.len(), "every fullUrl once in a bundle: {bundle:?}");
+    }
+    let shared: Vec<&String> = a.iter().filter(|u| b.contains(u)).collect();
+    assert!(shared.is_empty(), "two citizens' bundles share no resource: {shared:?}");
+}
+
+#[tokio::test]
+async fn blank_texts_never_reach_a_rendering() {
+    let world = World::new().await;
+    let case = world.awaiting(ADULT).await;
+    let meeting = world.meeting(ADULT).await;
+    world.on_agenda(&meeting, &case, ADULT).await;
+    let leader = world.token(World::leader(ADULT));
+    let decisions = format!("/api/v1/meetings/{meeting}/decisions");
+    for (path, blank) in [
+        ("/plan/goals/0/description", json!("\u{a0}")),
+        ("/plan/goals/0/description", json!("\u{b}\u{c}")),
+        ("/plan/interventions/0/title", json!(" ")),
+        ("/coordinator/name", json!("   ")),
+        ("/coordinator/phone", json!("+4")),
+        ("/coordinator/phone", json!("1")),
+        ("/coordinator/email", json!("a@-.dk")),
+        ("/coordinator/email", json!("..@b.dk")),
+    ] {
+        let mut decision = initial_decision(&case, ADULT);
+        let (parent, field) = path.rsplit_once('/').unwrap();
+        decision.pointer_mut(parent).unwrap()[field] = blank.clone();
+        let res = world.app.post(&decisions, &leader, &decision).await;
+        assert_eq!(res.status, 422, "{path} = {blank}: {}", res.text);
+        res.problem(422, "validation_failed");
+    }
+    let mut decision = initial_decision(&case, ADULT);
+    decision["coordinator"]["phone"] = json!("+45 33 66 33 66");
+    world.app.post(&decisions, &leader, &decision).await.expect(201);
+    let body = json!({"title": " ", "responsible_department": "social"});
+    let cora = world.token(COORDINATOR);
+    world
+        .app
+        .post(&format!("/api/v1/cases/{case}/plan/interventions"), &cora, &body)
+        .await
+        .problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn a_plan_stops_growing_at_a_hundred_interventions() {
+    let world = World::new().await;
+    let case = active(&world).await;
+    let cora = world.token(COORDINATOR);
+    let path = format!("/api/v1/cases/{}/plan/interventions", case.id);
+    for n in 2..100 {
+        let body = json!({"title": format!("Indsats {n}"), "responsible_department": "social"});
+        world.app.post(&path, &cora, &body).await.expect(201);
+    }
+    let body = json!({"title": "Indsats 100", "responsible_department": "social"});
+    let refused = world.app.post(&path, &cora, &body).await.problem(422, "inconsistent_request");
+    assert!(refused.text.contains("100 interventions"), "{}", refused.text);
+    let (plan, _) = plan_as(&world, &case.id, &cora, None).await;
+    assert_eq!(plan.expect(200).body["interventions"].as_array().unwrap().len(), 100);
 }

@@ -20,7 +20,7 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::decision::ClosureReason;
 use crate::domain::plan::{self, Intervention, InterventionStatus};
-use crate::domain::{CaseStatus, Department, FieldError};
+use crate::domain::{CaseStatus, Department, FieldError, Role};
 use crate::error::{AppError, Problem};
 use crate::idempotency::{self, Answer, IdempotencyKey};
 use crate::render;
@@ -60,7 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct NewIntervention {
     #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub title: String,
     pub offer_id: Option<Uuid>,
     pub responsible_department: Department,
@@ -111,6 +111,33 @@ fn no_plan() -> AppError {
     AppError::NotFound
 }
 
+/// The most interventions a plan version holds, amendments included: as many as a decision may
+/// adopt. Beyond it the committee revises the plan.
+pub const MAX_INTERVENTIONS: usize = 100;
+/// The most amendments of one version: the coordinator's adjustments between two meetings.
+pub const MAX_AMENDMENTS: usize = 1000;
+
+/// Whether the current version takes one more amendment (and, `adding`, one more intervention):
+/// a plan every reader, the citizen's copy included, can still read at once.
+fn check_room(conn: &mut PgConnection, case_id: Uuid, version: i32, adding: bool) -> Result<(), AppError> {
+    let amendments = store::plans::amendments(conn, case_id, version)?.len();
+    let full = |why: String| AppError::InconsistentRequest(vec![FieldError::new("plan", why)]);
+    if amendments >= MAX_AMENDMENTS {
+        return Err(full(format!(
+            "version {version} holds {MAX_AMENDMENTS} amendments, the most it may: the committee revises the plan"
+        )));
+    }
+    if adding {
+        let plan = load(conn, case_id, version)?.ok_or_else(no_plan)?;
+        if plan.interventions.len() >= MAX_INTERVENTIONS {
+            return Err(full(format!(
+                "the plan holds {MAX_INTERVENTIONS} interventions, the most a plan may: the committee revises the plan"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads a case the caller sees (a recorded 404 otherwise) and audits the plan read.
 fn read_case(conn: &mut PgConnection, p: &Principal, id: Uuid, resource: &'static str) -> Result<CaseRow, AppError> {
     let case = store::cases::find_visible(conn, p, id)?
@@ -142,15 +169,18 @@ pub async fn current(p: Principal, id: Id, req: HttpRequest, db: web::Data<Db>) 
     let media = kit::negotiate(&req, &PLAN_MEDIA)
         .ok_or(AppError::NotAcceptable("application/json, text/html, application/pdf or application/fhir+json"))?;
     let copy = matches!(media, "text/html" | "application/pdf");
+    // A person who makes the citizen's copy makes it for the citizen; a departmental system that
+    // fetches it does its own work, and the citizen's consultation report must say so.
+    let for_the_citizen = copy && !p.has(Role::System);
     let answer = db
         .tx(move |conn| {
-            let purpose = if copy { Purpose::CitizenCopy } else { audit::purpose_for(&p, None) };
+            let purpose = if for_the_citizen { Purpose::CitizenCopy } else { audit::purpose_for(&p, None) };
             audit::on_case(conn, &p, id, purpose, |conn| {
                 access::require_case_role(&p)?;
                 let case =
                     store::cases::find_visible(conn, &p, id)?.ok_or_else(|| audit::deny(&p, "plan", id, purpose))?;
                 let status = crate::views::case::status_of(&case)?;
-                let purpose = if copy { purpose } else { audit::purpose_for(&p, Some(status)) };
+                let purpose = if for_the_citizen { purpose } else { audit::purpose_for(&p, Some(status)) };
                 audit::record(
                     conn,
                     &p,
@@ -191,14 +221,14 @@ pub async fn current(p: Principal, id: Id, req: HttpRequest, db: web::Data<Db>) 
         })
         .await?;
     let mut response = HttpResponse::Ok();
-    response.insert_header((header::VARY, "Accept"));
+    // Personal data in every form: kept by no cache.
+    response.insert_header((header::VARY, "Accept")).insert_header((header::CACHE_CONTROL, "no-store"));
     match answer {
         PlanAnswer::Json(plan) => Ok(response.json(plan)),
         PlanAnswer::Fhir(bundle) => Ok(response.content_type("application/fhir+json; fhirVersion=4.0").json(bundle)),
         PlanAnswer::Copy(document) => {
-            // Personal data: kept by no cache, shown by no other site.
+            // A page of personal data: shown by no other site.
             response
-                .insert_header((header::CACHE_CONTROL, "no-store"))
                 .insert_header(("X-Content-Type-Options", "nosniff"))
                 .insert_header(("Referrer-Policy", "no-referrer"));
             if media == "text/html" {
@@ -372,6 +402,7 @@ pub async fn add_intervention(
                 access::require_case_role(&p)?;
                 idempotency::once(conn, &p, &key, &digest, |conn| {
                     let (case, version) = coordinator_case(conn, &p, id)?;
+                    check_room(conn, id, version, true)?;
                     check_offers(conn, std::slice::from_ref(&intervention), "interventions").map_err(|_| {
                         AppError::UnknownReference(vec![FieldError::new(
                             "offer_id",
@@ -429,6 +460,7 @@ pub async fn change_intervention(
             audit::on_case(conn, &p, id, Purpose::Coordination, |conn| {
                 access::require_case_role(&p)?;
                 let (case, version) = coordinator_case(conn, &p, id)?;
+                check_room(conn, id, version, false)?;
                 let current = load(conn, id, version)?.ok_or_else(no_plan)?;
                 let mut intervention =
                     current.interventions.into_iter().find(|i| i.id == iid).ok_or(AppError::NotFound)?;

@@ -110,9 +110,12 @@ pub fn bundle(b: &CarePlanBundle) -> Value {
         .goals
         .iter()
         .map(|g| {
+            // Derived from the case as well: a goal id a client sent is not known to be unique
+            // beyond its case (a plan copied from another citizen's keeps its ids).
+            let id = id_of(b.case_id, &format!("goal:{}", g.id));
             let mut goal = json!({
                 "resourceType": "Goal",
-                "id": g.id,
+                "id": id,
                 "lifecycleStatus": match plan_status { "completed" => "completed", "revoked" => "cancelled", _ => "active" },
                 "category": [{
                     "coding": [{"system": GOAL_AREA_SYSTEM, "code": g.area.as_str(), "display": danish::goal_area(g.area)}],
@@ -124,7 +127,7 @@ pub fn bundle(b: &CarePlanBundle) -> Value {
             if let Some(due) = g.target_date {
                 goal["target"] = json!([{"dueDate": due.to_string()}]);
             }
-            (g.id, goal)
+            (id, goal)
         })
         .collect();
 

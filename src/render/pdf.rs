@@ -93,6 +93,15 @@ impl<'a> Measure<'a> {
     }
 }
 
+/// Text for the PDF's metadata (its title): control and bidirectional-override characters
+/// left out, which would make its XMP packet invalid XML and spoof a viewer's title bar.
+fn plain(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '\t' || c == '\r' || c == '\n' { ' ' } else { c })
+        .filter(|c| !(c.is_control() || is_bidi_control(*c)))
+        .collect()
+}
+
 impl Measure<'_> {
     /// Text as the PDF shows it: control and bidirectional-override characters left out (a
     /// reader must see the text as it was written), and a character the font has no glyph for
@@ -101,6 +110,7 @@ impl Measure<'_> {
     fn printable(&self, text: &str) -> String {
         let charmap = self.font.charmap();
         text.chars()
+            .map(|c| if c == '\t' || c == '\r' { ' ' } else { c })
             .filter(|c| *c == '\n' || !(c.is_control() || is_bidi_control(*c)))
             .map(|c| if c == '\n' || c == ' ' || charmap.map(c).is_some() { c } else { '?' })
             .collect()
@@ -197,7 +207,7 @@ pub fn to_pdf(doc: &Document, now: DateTime<Utc>, page_of: impl Fn(usize, usize)
     let mut pdf = Pdf::new_with(settings);
     pdf.set_metadata(
         Metadata::new()
-            .title(doc.title.clone())
+            .title(plain(&doc.title))
             .language(doc.lang.to_string())
             .creator("Helhed".to_string())
             .creation_date(creation_date(now)),
@@ -263,6 +273,18 @@ mod tests {
         assert!(bytes.starts_with(b"%PDF-"));
         let m = Measure::new(REGULAR);
         assert_eq!(m.printable("王 æøå\u{202E} x\u{E000}"), "? æøå x?");
+    }
+
+    #[test]
+    fn the_title_in_the_metadata_holds_no_control_or_bidi_character() {
+        let title = "Din plan – Ctl\u{1}\u{8}\u{1b}[31mName \u{202E}Rev\tx";
+        let doc = Document { lang: "da", title: title.into(), blocks: vec![Block::Title("Din plan".into())] };
+        let bytes = to_pdf(&doc, Utc::now(), |n, t| format!("Side {n} af {t}")).unwrap();
+        let raw = String::from_utf8_lossy(&bytes);
+        let xmp = &raw[raw.find("<dc:title>").expect("the XMP title")..];
+        let xmp = &xmp[..xmp.find("</dc:title>").unwrap()];
+        assert!(xmp.contains("Din plan – Ctl[31mName Rev x"), "{xmp:?}");
+        assert!(!xmp.chars().any(|c| c.is_control() || is_bidi_control(c)), "{xmp:?}");
     }
 
     #[test]

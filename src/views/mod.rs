@@ -39,16 +39,20 @@ pub struct CoordinatorRef {
     #[schema(min_length = 1, max_length = 200)]
     pub sub: String,
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub department: Department,
-    /// A phone number the citizen can call, digits and spaces, e.g. `+45 33 66 33 66`.
+    /// A phone number the citizen can call: 6 to 15 digits, single spaces between them and an
+    /// optional leading `+`, e.g. `+45 33 66 33 66`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^\\+?[0-9][0-9 ]{5,23}$")]
+    #[schema(pattern = "^\\+?[0-9]( ?[0-9]){5,14}$")]
     pub phone: Option<String>,
     /// An e-mail address the citizen can write to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 254, pattern = "^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}$")]
+    #[schema(
+        max_length = 254,
+        pattern = "^[A-Za-z0-9_%+-]+(\\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.[A-Za-z]{2,}$"
+    )]
     #[validate(length(max = 254))]
     pub email: Option<String>,
 }

@@ -20,7 +20,7 @@ pub struct GoalInput {
     pub id: Option<Uuid>,
     pub area: GoalArea,
     #[validate(length(min = 1, max = 5000))]
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub description: String,
     pub target_date: Option<NaiveDate>,
 }
@@ -32,7 +32,7 @@ pub struct GoalInput {
 pub struct InterventionInput {
     pub id: Option<Uuid>,
     #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub title: String,
     pub offer_id: Option<Uuid>,
     pub responsible_department: Department,

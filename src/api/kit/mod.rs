@@ -47,12 +47,14 @@ pub fn negotiate(req: &actix_web::HttpRequest, offered: &[&'static str]) -> Opti
         .filter_map(|entry| {
             let mut parts = entry.split(';').map(str::trim);
             let range = parts.next()?.to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
-                .filter_map(|q| q.parse::<f32>().ok())
-                .next()
-                .unwrap_or(1.0);
-            (!range.is_empty()).then_some((range, q.clamp(0.0, 1.0)))
+            // A weight is 0 to 1 with at most three decimals (RFC 9110 §12.4.2); one that is not
+            // refuses the range rather than being read as 1.
+            let q = match parts.find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q="))) {
+                None => 1.0,
+                Some(q) if is_qvalue(q) => q.parse::<f32>().unwrap_or(0.0),
+                Some(_) => 0.0,
+            };
+            (!range.is_empty()).then_some((range, q))
         })
         .collect();
     if ranges.is_empty() {
@@ -74,6 +76,17 @@ pub fn negotiate(req: &actix_web::HttpRequest, offered: &[&'static str]) -> Opti
         }
     }
     best.map(|(media, _)| media)
+}
+
+/// `0`, `0.5`, `1.000`: a weight as RFC 9110 writes it.
+fn is_qvalue(q: &str) -> bool {
+    let (int, frac) = q.split_once('.').unwrap_or((q, ""));
+    let digits = frac.len() <= 3 && frac.bytes().all(|b| b.is_ascii_digit());
+    match int {
+        "0" => digits,
+        "1" => digits && frac.bytes().all(|b| b == b'0'),
+        _ => false,
+    }
 }
 
 /// 406 `not_acceptable` unless the request's `Accept` admits `media`.
