@@ -118,6 +118,9 @@ fn serve() -> Result<(), String> {
         event_source: helhed::config::event_source(&config.instance),
     };
     log::info!("helhed listening on http://{} ({} issuers)", config.bind, state.issuers.len());
+    // The identity providers' key sets are fetched in the background: a provider that is down
+    // delays only its own issuer's tokens, not the start.
+    let keys = state.issuers.start_refresher();
     let webhooks = helhed::webhooks::Worker::start(
         &config.database_url,
         std::time::Duration::from_millis(500),
@@ -130,6 +133,7 @@ fn serve() -> Result<(), String> {
     // An orderly end: no thread may be inside libpq when main returns and exit() runs the
     // libraries' destructors (the actix workers, which hold the pool too, are never joined).
     drop(webhooks);
+    drop(keys);
     if !db.close(std::time::Duration::from_secs(5)) {
         log::warn!("some database connections were still checked out at shutdown");
     }

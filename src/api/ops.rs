@@ -20,6 +20,15 @@ pub struct Health {
     pub status: String,
 }
 
+/// Readiness: the database answers; and each issuer's keys, so that an operator sees an
+/// identity provider that has not answered (its tokens get 401 until it does).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    pub status: String,
+    pub issuers: Vec<crate::auth::keys::KeyState>,
+}
+
 /// The process is up. Never touches the database.
 #[utoipa::path(get, operation_id = "ops_live", path = "/health/live", tag = "operations",
     responses((status = 200, body = Health), (status = 406, description = "not_acceptable: Accept names no JSON", body = Problem)),
@@ -29,15 +38,21 @@ pub async fn live(req: HttpRequest) -> Result<web::Json<Health>, AppError> {
     Ok(web::Json(Health { status: "live".into() }))
 }
 
-/// The database answers; 503 while it does not.
+/// The database answers; 503 while it does not. The body shows each issuer's key state: an
+/// issuer whose identity provider has not answered yet is `not_loaded` (its tokens get 401),
+/// which does not make the instance unready for the others.
 #[utoipa::path(get, operation_id = "ops_ready", path = "/health/ready", tag = "operations",
-    responses((status = 200, body = Health), (status = 406, description = "not_acceptable: Accept names no JSON", body = Problem),
+    responses((status = 200, body = Readiness), (status = 406, description = "not_acceptable: Accept names no JSON", body = Problem),
         (status = 503, body = Problem)),
     security(()))]
-pub async fn ready(req: HttpRequest, db: web::Data<Db>) -> Result<web::Json<Health>, AppError> {
+pub async fn ready(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    issuers: web::Data<crate::auth::Issuers>,
+) -> Result<web::Json<Readiness>, AppError> {
     crate::api::kit::require_accepts(&req, "application/json")?;
     if db.ready().await {
-        Ok(web::Json(Health { status: "ready".into() }))
+        Ok(web::Json(Readiness { status: "ready".into(), issuers: issuers.key_states() }))
     } else {
         Err(AppError::ServiceUnavailable("the database does not answer".into()))
     }

@@ -1,13 +1,16 @@
-//! The trusted issuers: one per departmental system, each with its key or key set, read once at
-//! start-up from the TOML file named by `HELHED_ISSUERS`.
+//! The trusted issuers: one per departmental system or identity provider, read once at start-up
+//! from the TOML file named by `HELHED_ISSUERS`. Each has its key or key set from a file, or its
+//! identity provider's set, fetched and kept fresh by [`super::keys`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde::Deserialize;
 
+use super::keys::{self, KeyState, RemoteKeys, Source};
 use crate::domain::Department;
 
 #[derive(Debug, Deserialize)]
@@ -21,11 +24,19 @@ struct IssuersFile {
 #[serde(deny_unknown_fields)]
 struct IssuerEntry {
     iss: String,
+    #[serde(default)]
     departments: Vec<Department>,
     algorithm: String,
     secret: Option<String>,
     public_key_pem: Option<PathBuf>,
     jwks: Option<PathBuf>,
+    jwks_url: Option<String>,
+    openid_configuration: Option<String>,
+    sub_claim: Option<String>,
+    dept_claim: Option<String>,
+    roles_claim: Option<String>,
+    /// Every token of this issuer speaks for this department (no department claim).
+    department: Option<Department>,
     /// The key id of a single `secret` or `public_key_pem` key, if tokens name it.
     kid: Option<String>,
     /// For `helhed token` on development machines only: the issuer's private key.
@@ -38,11 +49,39 @@ pub struct Key {
     pub key: DecodingKey,
 }
 
+/// Where an issuer's tokens keep the claims Helhed reads. A name is a top-level claim, or, when
+/// no such claim exists and the name has dots, a path into nested objects
+/// (`realm_access.roles`).
+#[derive(Debug, Clone)]
+pub struct ClaimNames {
+    pub sub: String,
+    pub dept: String,
+    pub roles: String,
+}
+
+/// An issuer's keys: from the issuers file, or from its identity provider.
+pub enum Keys {
+    Fixed(Vec<Key>),
+    Remote(Arc<RemoteKeys>),
+}
+
+/// What a token's `kid` finds.
+pub enum Lookup {
+    Found(DecodingKey),
+    /// A fixed set without that key.
+    Missing,
+    /// A provider's set without that key (yet): fetching again may bring it.
+    NotYet(Arc<RemoteKeys>),
+}
+
 pub struct Issuer {
     pub iss: String,
     pub departments: Vec<Department>,
+    /// Set when every token of the issuer speaks for one department.
+    pub department: Option<Department>,
+    pub claims: ClaimNames,
     pub algorithm: Algorithm,
-    pub keys: Vec<Key>,
+    pub keys: Keys,
     /// Built once: algorithm, issuer, audience, required claims, `nbf` on, 60 s leeway.
     pub validation: Validation,
     signing: Option<EncodingKey>,
@@ -51,21 +90,43 @@ pub struct Issuer {
 impl Issuer {
     /// The key a token's `kid` picks: with a `kid`, the key holding it; without one, the
     /// issuer's only key.
-    pub fn key_for(&self, kid: Option<&str>) -> Option<&DecodingKey> {
-        match kid {
-            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)).map(|k| &k.key),
-            None if self.keys.len() == 1 => Some(&self.keys[0].key),
+    pub fn key_for(&self, kid: Option<&str>) -> Lookup {
+        let pick = |keys: &[Key]| match kid {
+            Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)).map(|k| k.key.clone()),
+            None if keys.len() == 1 => Some(keys[0].key.clone()),
             None => None,
+        };
+        match &self.keys {
+            Keys::Fixed(keys) => pick(keys).map_or(Lookup::Missing, Lookup::Found),
+            Keys::Remote(remote) => pick(&remote.keys()).map_or_else(|| Lookup::NotYet(remote.clone()), Lookup::Found),
         }
     }
 
     /// The key `helhed token` signs with, when the issuers file gives one.
     pub fn signing_key(&self) -> Option<(&EncodingKey, Option<&str>)> {
-        let kid = match self.keys.as_slice() {
-            [only] => only.kid.as_deref(),
-            _ => None,
+        let kid = match &self.keys {
+            Keys::Fixed(keys) => match keys.as_slice() {
+                [only] => only.kid.as_deref(),
+                _ => None,
+            },
+            Keys::Remote(_) => None,
         };
         self.signing.as_ref().map(|k| (k, kid))
+    }
+
+    /// The issuer's key state, for `/health/ready`.
+    pub fn key_state(&self) -> KeyState {
+        match &self.keys {
+            Keys::Fixed(keys) => KeyState {
+                iss: self.iss.clone(),
+                source: "file".into(),
+                state: "loaded".into(),
+                keys: keys.len(),
+                fetched_at: None,
+                last_error: None,
+            },
+            Keys::Remote(remote) => remote.state(),
+        }
     }
 }
 
@@ -85,6 +146,27 @@ impl Issuers {
 
     pub fn is_empty(&self) -> bool {
         self.by_iss.is_empty()
+    }
+
+    /// Every issuer's key state, in `iss` order.
+    pub fn key_states(&self) -> Vec<KeyState> {
+        let mut states: Vec<KeyState> = self.by_iss.values().map(Issuer::key_state).collect();
+        states.sort_by(|a, b| a.iss.cmp(&b.iss));
+        states
+    }
+
+    /// Starts the thread that fetches and refreshes the identity providers' key sets (none
+    /// when every issuer's keys come from files). Stops when dropped.
+    pub fn start_refresher(&self) -> keys::Refresher {
+        let remotes = self
+            .by_iss
+            .values()
+            .filter_map(|i| match &i.keys {
+                Keys::Remote(remote) => Some(remote.clone()),
+                Keys::Fixed(_) => None,
+            })
+            .collect();
+        keys::Refresher::start(remotes)
     }
 
     /// Reads and checks the issuers file; every problem names the issuer and the field.
@@ -116,8 +198,31 @@ fn build(entry: IssuerEntry, base: &Path, audience: &str) -> Result<Issuer, Stri
     if entry.iss.trim().is_empty() {
         return Err("iss is empty".into());
     }
-    if entry.departments.is_empty() {
-        return Err("departments is empty".into());
+    let mut departments = entry.departments.clone();
+    match entry.department {
+        Some(fixed) if departments.is_empty() => departments.push(fixed),
+        Some(fixed) if !departments.contains(&fixed) => {
+            return Err(format!("department {:?} is not among its departments", fixed.as_str()))
+        }
+        _ => {}
+    }
+    if departments.is_empty() {
+        return Err("departments is empty (or give one fixed department)".into());
+    }
+    let claim = |name: &Option<String>, default: &str, field: &str| -> Result<String, String> {
+        match name {
+            Some(n) if n.trim().is_empty() => Err(format!("{field} is empty")),
+            Some(n) => Ok(n.clone()),
+            None => Ok(default.to_string()),
+        }
+    };
+    let claims = ClaimNames {
+        sub: claim(&entry.sub_claim, "sub", "sub_claim")?,
+        dept: claim(&entry.dept_claim, "dept", "dept_claim")?,
+        roles: claim(&entry.roles_claim, "roles", "roles_claim")?,
+    };
+    if entry.department.is_some() && entry.dept_claim.is_some() {
+        return Err("give dept_claim or a fixed department, not both".into());
     }
     let algorithm = match entry.algorithm.as_str() {
         "HS256" => Algorithm::HS256,
@@ -126,18 +231,37 @@ fn build(entry: IssuerEntry, base: &Path, audience: &str) -> Result<Issuer, Stri
         "EdDSA" => Algorithm::EdDSA,
         other => return Err(format!("algorithm {other:?} is not one of HS256, RS256, ES256, EdDSA")),
     };
-    let sources = [entry.secret.is_some(), entry.public_key_pem.is_some(), entry.jwks.is_some()];
+    let sources = [
+        entry.secret.is_some(),
+        entry.public_key_pem.is_some(),
+        entry.jwks.is_some(),
+        entry.jwks_url.is_some(),
+        entry.openid_configuration.is_some(),
+    ];
     if sources.iter().filter(|s| **s).count() != 1 {
-        return Err("give exactly one of secret, public_key_pem, jwks".into());
+        return Err("give exactly one of secret, public_key_pem, jwks, jwks_url, openid_configuration".into());
     }
-    let keys = if let Some(secret) = &entry.secret {
+    let remote = match (&entry.jwks_url, &entry.openid_configuration) {
+        (Some(url), _) => Some(Source::Jwks(remote_url(url, "jwks_url")?)),
+        (_, Some(url)) => Some(Source::Discovery(remote_url(url, "openid_configuration")?)),
+        _ => None,
+    };
+    let keys = if let Some(source) = remote {
+        if algorithm == Algorithm::HS256 {
+            return Err("an identity provider's keys are public keys: RS256, ES256 or EdDSA, not HS256".into());
+        }
+        if entry.kid.is_some() || entry.private_key_pem.is_some() {
+            return Err("kid and private_key_pem are not for keys from an identity provider".into());
+        }
+        Keys::Remote(Arc::new(RemoteKeys::new(&entry.iss, source, algorithm)))
+    } else if let Some(secret) = &entry.secret {
         if algorithm != Algorithm::HS256 {
             return Err("secret is only for HS256".into());
         }
         if secret.len() < 32 {
             return Err("an HS256 secret must be at least 32 bytes".into());
         }
-        vec![Key { kid: entry.kid.clone(), key: DecodingKey::from_secret(secret.as_bytes()) }]
+        Keys::Fixed(vec![Key { kid: entry.kid.clone(), key: DecodingKey::from_secret(secret.as_bytes()) }])
     } else if let Some(pem_path) = &entry.public_key_pem {
         let pem = read(base, pem_path)?;
         let key = match algorithm {
@@ -147,7 +271,7 @@ fn build(entry: IssuerEntry, base: &Path, audience: &str) -> Result<Issuer, Stri
             _ => return Err("public_key_pem is for RS256, ES256 or EdDSA".into()),
         }
         .map_err(|e| format!("public_key_pem: {e}"))?;
-        vec![Key { kid: entry.kid.clone(), key }]
+        Keys::Fixed(vec![Key { kid: entry.kid.clone(), key }])
     } else {
         let jwks_path = entry.jwks.as_ref().expect("one source");
         if entry.kid.is_some() {
@@ -171,7 +295,7 @@ fn build(entry: IssuerEntry, base: &Path, audience: &str) -> Result<Issuer, Stri
         if keys.is_empty() {
             return Err("jwks: the set has no keys".into());
         }
-        keys
+        Keys::Fixed(keys)
     };
     let signing = match (&entry.secret, &entry.private_key_pem) {
         (Some(secret), _) => Some(EncodingKey::from_secret(secret.as_bytes())),
@@ -194,6 +318,22 @@ fn build(entry: IssuerEntry, base: &Path, audience: &str) -> Result<Issuer, Stri
     validation.validate_nbf = true;
     validation.set_issuer(&[&entry.iss]);
     validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    Ok(Issuer { iss: entry.iss, departments: entry.departments, algorithm, keys, validation, signing })
+    // `sub` is required where the issuer keeps it (sub_claim), checked with the other claims.
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    Ok(Issuer {
+        iss: entry.iss,
+        departments,
+        department: entry.department,
+        claims,
+        algorithm,
+        keys,
+        validation,
+        signing,
+    })
+}
+
+fn remote_url(url: &str, field: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(url).map_err(|e| format!("{field}: not a URL: {e}"))?;
+    keys::allowed(&url).map_err(|e| format!("{field}: {e}"))?;
+    Ok(url)
 }

@@ -3,8 +3,10 @@
 //! no handler can forget it.
 
 pub mod issuers;
+pub mod keys;
 
 use std::future::{ready, Ready};
+use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -12,8 +14,11 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use jsonwebtoken::errors::ErrorKind;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub use issuers::Issuers;
+use issuers::Lookup;
+use keys::RemoteKeys;
 
 use crate::domain::{Department, Role};
 use crate::error::AppError;
@@ -85,14 +90,39 @@ fn names_critical_extensions(token: &str) -> bool {
         .is_some_and(|header| header.contains_key("crit"))
 }
 
+/// Why a token was refused (the 401's detail), and whether fetching its issuer's keys again
+/// might change that.
+pub struct Refused {
+    pub reason: &'static str,
+    /// The token names a key its identity provider's set does not hold (yet).
+    pub fetch: Option<Arc<RemoteKeys>>,
+}
+
+impl From<&'static str> for Refused {
+    fn from(reason: &'static str) -> Refused {
+        Refused { reason, fetch: None }
+    }
+}
+
+/// A claim by its configured name: a top-level claim, or, when there is none of that name and
+/// the name has dots, the path into nested objects.
+fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    claims.get(name).or_else(|| {
+        let mut path = name.split('.');
+        let first = claims.get(path.next()?)?;
+        name.contains('.').then_some(())?;
+        path.try_fold(first, |v, part| v.get(part))
+    })
+}
+
 /// Verifies a bearer token and returns the principal, or the reason for a 401.
-pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Principal, &'static str> {
+pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Principal, Refused> {
     let header =
         jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed or its algorithm is not allowed")?;
     if names_critical_extensions(token) {
         // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject
         // the token, and this service understands none.
-        return Err("the token names critical header extensions (crit), which this service does not support");
+        return Err("the token names critical header extensions (crit), which this service does not support".into());
     }
     // The issuer is read before the signature is checked, only to choose the key; nothing
     // else from the unverified claims is used.
@@ -104,49 +134,91 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
         jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| "the token is malformed")?;
     let issuer = unverified.iss.as_deref().and_then(|iss| issuers.get(iss)).ok_or("unknown issuer")?;
     if header.alg != issuer.algorithm {
-        return Err("the token's algorithm is not its issuer's");
+        return Err("the token's algorithm is not its issuer's".into());
     }
-    let key = issuer.key_for(header.kid.as_deref()).ok_or("the issuer holds no such key (kid)")?;
-    #[derive(Deserialize)]
-    struct Verified {
-        iss: String,
-        sub: Option<String>,
-        dept: Option<String>,
-        roles: Option<Vec<String>>,
-        name: Option<String>,
-    }
-    let data = jsonwebtoken::decode::<Verified>(token, key, &issuer.validation).map_err(|e| match e.kind() {
-        ErrorKind::ExpiredSignature => "the token has expired",
-        ErrorKind::ImmatureSignature => "the token is not yet valid",
-        ErrorKind::InvalidAudience => "the token is for another audience",
-        ErrorKind::InvalidIssuer => "unknown issuer",
-        ErrorKind::InvalidSignature => "the token's signature is not valid",
-        ErrorKind::InvalidAlgorithm => "the token's algorithm is not its issuer's",
-        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim (exp, iss, aud, sub)",
-        _ => "the token is malformed",
-    })?;
+    let key = match issuer.key_for(header.kid.as_deref()) {
+        Lookup::Found(key) => key,
+        Lookup::Missing => return Err("the issuer holds no such key (kid)".into()),
+        Lookup::NotYet(remote) => {
+            let reason = if remote.keys().is_empty() {
+                "the issuer's keys are not loaded: its identity provider has not answered yet"
+            } else {
+                "the issuer holds no such key (kid)"
+            };
+            return Err(Refused { reason, fetch: Some(remote) });
+        }
+    };
+    let data =
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key, &issuer.validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => "the token has expired",
+            ErrorKind::ImmatureSignature => "the token is not yet valid",
+            ErrorKind::InvalidAudience => "the token is for another audience",
+            ErrorKind::InvalidIssuer => "unknown issuer",
+            ErrorKind::InvalidSignature => "the token's signature is not valid",
+            ErrorKind::InvalidAlgorithm => "the token's algorithm is not its issuer's",
+            ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim (exp, iss, aud, sub)",
+            _ => "the token is malformed",
+        })?;
     let claims = data.claims;
-    let sub = claims.sub.filter(|s| !s.trim().is_empty()).ok_or("the token's sub is missing or empty")?;
+    let names = &issuer.claims;
+    let sub = match claim(&claims, &names.sub) {
+        None => return Err("the token lacks a required claim (exp, iss, aud, sub)".into()),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(_) => return Err("the token's sub is missing or empty".into()),
+    };
     if sub.len() > MAX_SUB_BYTES || sub.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
-        return Err("the token's sub is longer than 255 bytes or holds control characters");
+        return Err("the token's sub is longer than 255 bytes or holds control characters".into());
     }
-    if claims.name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
-        return Err("the token's name is longer than 255 characters");
+    let name = match claims.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) => Some(n.clone()),
+        Some(_) => return Err("the token is malformed".into()),
+    };
+    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        return Err("the token's name is longer than 255 characters".into());
     }
-    let dept = Department::parse(&claims.dept.ok_or("the token has no dept")?).ok_or("unknown department")?;
+    let dept = match issuer.department {
+        Some(fixed) => fixed,
+        None => {
+            let dept = claim(&claims, &names.dept).and_then(Value::as_str).ok_or("the token has no dept")?;
+            Department::parse(dept).ok_or("unknown department")?
+        }
+    };
     if !issuer.departments.contains(&dept) {
-        return Err("the issuer may not speak for this department");
+        return Err("the issuer may not speak for this department".into());
     }
-    let roles = claims.roles.filter(|r| !r.is_empty()).ok_or("the token has no role")?;
+    let roles: Vec<&str> = match claim(&claims, &names.roles) {
+        Some(Value::Array(items)) => {
+            items.iter().map(|r| r.as_str().ok_or("unknown role")).collect::<Result<_, _>>()?
+        }
+        _ => Vec::new(),
+    };
+    if roles.is_empty() {
+        return Err("the token has no role".into());
+    }
     let roles = roles.iter().map(|r| Role::parse(r)).collect::<Option<Vec<_>>>().ok_or("unknown role")?;
     Ok(Principal {
-        iss: claims.iss,
+        iss: issuer.iss.clone(),
         sub,
         dept,
         roles,
-        name: claims.name.filter(|n| !n.trim().is_empty()),
+        name: name.filter(|n| !n.trim().is_empty()),
         request_id: request_id.to_string(),
     })
+}
+
+/// [`verify`], and when the token names a key its identity provider's set lacks, one fetch of
+/// the set (at most one a minute per issuer, waited for at most 5 s) and a second try.
+pub async fn verify_fetching(issuers: &Issuers, token: &str, request_id: &str) -> Result<Principal, &'static str> {
+    match verify(issuers, token, request_id) {
+        Ok(principal) => Ok(principal),
+        Err(Refused { fetch: Some(remote), .. }) => {
+            let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+            remote.fetch_for_unknown_kid(kid.as_deref()).await;
+            verify(issuers, token, request_id).map_err(|r| r.reason)
+        }
+        Err(refused) => Err(refused.reason),
+    }
 }
 
 /// Mints a token with the issuer's own signing key (`helhed token`, tests, demo set-up).
@@ -177,7 +249,7 @@ pub async fn authenticate(
         .filter(|token| !token.is_empty());
     let principal = match token {
         None => Err(AppError::NoCredentials),
-        Some(token) => verify(&issuers, token, &request_id).map_err(AppError::Unauthorized),
+        Some(token) => verify_fetching(&issuers, token, &request_id).await.map_err(AppError::Unauthorized),
     };
     match principal {
         Ok(principal) => {

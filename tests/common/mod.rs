@@ -204,6 +204,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     server: actix_web::dev::ServerHandle,
     worker: Option<helhed::webhooks::Worker>,
+    /// The refresher of the identity providers' key sets, if the issuers have any.
+    keys: Option<helhed::auth::keys::Refresher>,
     /// The service's pool, closed on drop: the process must not exit while an actix worker
     /// thread closes pooled connections (the exit-time crash in OpenSSL, see helhed::db::init_native).
     pub db: Db,
@@ -213,6 +215,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // The webhook worker first: it may hold a row of the schema.
         drop(self.worker.take());
+        drop(self.keys.take());
         let closed = self.db.close(std::time::Duration::from_secs(5));
         if !closed && !std::thread::panicking() {
             panic!("a pooled connection was still checked out when the test app was dropped");
@@ -294,6 +297,22 @@ impl TestApp {
         db_url: String,
         allow: helhed::webhooks::destination::Allow,
     ) -> TestApp {
+        Self::spawn_full(schema, db_url, allow, issuers()).await
+    }
+
+    /// The service on a fresh schema trusting these issuers (their key refresher running).
+    pub async fn spawn_with_issuers(issuers: Arc<Issuers>) -> TestApp {
+        let schema = fresh_schema();
+        let db_url = url_in_schema(APP_ROLE, &schema);
+        Self::spawn_full(Some(schema), db_url, webhook_allow(), issuers).await
+    }
+
+    async fn spawn_full(
+        schema: Option<String>,
+        db_url: String,
+        allow: helhed::webhooks::destination::Allow,
+        issuers: Arc<Issuers>,
+    ) -> TestApp {
         // Internal errors show in a failing test's output (tests/logs.rs installs its own logger first).
         let _ = env_logger::builder().is_test(true).filter_level(log::LevelFilter::Warn).try_init();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -301,11 +320,12 @@ impl TestApp {
         let db = Db::new(&db_url, 5);
         let state = helhed::State {
             db: db.clone(),
-            issuers: issuers(),
+            issuers: issuers.clone(),
             max_frame_ore: 5_000_000,
             webhook_allow: allow.clone(),
             event_source: "urn:helhed:test".into(),
         };
+        let keys = Some(issuers.start_refresher());
         let server = helhed::server(state, listener, Some(2)).expect("server starts");
         let handle = server.handle();
         tokio::spawn(server);
@@ -322,6 +342,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             server: handle,
             worker: Some(worker),
+            keys,
             db,
         }
     }

@@ -1,0 +1,425 @@
+//! Key sets fetched from an identity provider (`jwks_url`, or `openid_configuration` whose
+//! `jwks_uri` names the set), kept fresh without a restart.
+//!
+//! - At start-up a refresher thread fetches every provider's set; a provider that is down does
+//!   not stop the service: its issuer's tokens get 401 until the set arrives.
+//! - The set is fetched again when its `Cache-Control: max-age` runs out, bounded to
+//!   [`MIN_REFRESH`] … [`MAX_REFRESH`]; after a failure sooner (5 s, doubling, at most 5 min).
+//! - A token naming a `kid` the set does not hold fetches again at once, at most once per
+//!   [`UNKNOWN_KID_EVERY`] per issuer, so a flood of made-up `kid`s costs the provider one call a
+//!   minute; the request that triggered it waits for the answer, never longer than [`TIMEOUT`].
+//! - A failed fetch keeps the last good set: an unreachable provider, an answer that is not a JWK
+//!   set, one without a usable key, or one larger than [`MAX_BODY`].
+//! - Fetches are https only (plain http only to a loopback address, for development), follow no
+//!   redirect, and time out after [`TIMEOUT`] in all (discovery and set together).
+//!
+//! Every instance fetches for itself: the set is a cache of the provider's, not state of the
+//! service, so instances behind a load balancer stay independent.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::{Deserialize, Serialize};
+use url::Url;
+use utoipa::ToSchema;
+
+use super::issuers::Key;
+
+/// The longest a fetch (discovery and key set together) may take.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// The shortest and longest time a fetched set is kept before it is fetched again.
+pub const MIN_REFRESH: Duration = Duration::from_secs(5 * 60);
+pub const MAX_REFRESH: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often a token with an unknown `kid` may make an issuer's set be fetched again.
+pub const UNKNOWN_KID_EVERY: Duration = Duration::from_secs(60);
+/// The largest discovery document or key set read; a larger one is a failed fetch.
+pub const MAX_BODY: u64 = 1024 * 1024;
+/// The first wait after a failed fetch; it doubles up to [`MIN_REFRESH`].
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+
+/// Where an issuer's keys come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The JWK set itself.
+    Jwks(Url),
+    /// The provider's OpenID discovery document, whose `jwks_uri` names the set.
+    Discovery(Url),
+}
+
+impl Source {
+    fn name(&self) -> &'static str {
+        match self {
+            Source::Jwks(_) => "jwks_url",
+            Source::Discovery(_) => "openid_configuration",
+        }
+    }
+}
+
+/// Whether the service may fetch keys from `url`: https, or plain http to a loopback address.
+pub fn allowed(url: &Url) -> Result<(), String> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{url} holds user info"));
+    }
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+                Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(format!("{url} is plain http to an address that is not loopback: use https"))
+            }
+        }
+        _ => Err(format!("{url} is not an https URL")),
+    }
+}
+
+/// One issuer's key state, as `/health/ready` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyState {
+    /// The issuer (`iss`).
+    pub iss: String,
+    /// Where its keys come from: `file`, `jwks_url` or `openid_configuration`.
+    pub source: String,
+    /// `loaded` when it holds keys to verify with, `not_loaded` while none has arrived yet.
+    pub state: String,
+    /// How many keys it holds.
+    pub keys: usize,
+    /// When the set it holds was fetched (not for `file`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// Why the last fetch failed, while the next has not succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+struct Held {
+    keys: Arc<Vec<Key>>,
+    fetched_at: Option<DateTime<Utc>>,
+    next_refresh: Instant,
+    failures: u32,
+    last_error: Option<String>,
+    last_kid_fetch: Option<Instant>,
+}
+
+/// An issuer's set from its identity provider.
+pub struct RemoteKeys {
+    iss: String,
+    source: Source,
+    algorithm: Algorithm,
+    held: RwLock<Held>,
+    /// Held while a fetch runs, so that one runs at a time and waiting requests see its result.
+    fetching: tokio::sync::Mutex<()>,
+    /// Fetches attempted, for tests and metrics.
+    attempts: std::sync::atomic::AtomicU64,
+}
+
+impl RemoteKeys {
+    pub fn new(iss: &str, source: Source, algorithm: Algorithm) -> RemoteKeys {
+        RemoteKeys {
+            iss: iss.to_string(),
+            source,
+            algorithm,
+            held: RwLock::new(Held {
+                keys: Arc::new(Vec::new()),
+                fetched_at: None,
+                next_refresh: Instant::now(),
+                failures: 0,
+                last_error: None,
+                last_kid_fetch: None,
+            }),
+            fetching: tokio::sync::Mutex::new(()),
+            attempts: Default::default(),
+        }
+    }
+
+    /// The keys held now (empty until the first fetch succeeds).
+    pub fn keys(&self) -> Arc<Vec<Key>> {
+        self.held.read().expect("key state lock").keys.clone()
+    }
+
+    pub fn state(&self) -> KeyState {
+        let held = self.held.read().expect("key state lock");
+        KeyState {
+            iss: self.iss.clone(),
+            source: self.source.name().into(),
+            state: if held.keys.is_empty() { "not_loaded" } else { "loaded" }.into(),
+            keys: held.keys.len(),
+            fetched_at: held.fetched_at,
+            last_error: held.last_error.clone(),
+        }
+    }
+
+    fn holds(&self, kid: Option<&str>) -> bool {
+        let keys = self.keys();
+        match kid {
+            Some(kid) => keys.iter().any(|k| k.kid.as_deref() == Some(kid)),
+            None => keys.len() == 1,
+        }
+    }
+
+    fn due(&self) -> bool {
+        Instant::now() >= self.held.read().expect("key state lock").next_refresh
+    }
+
+    /// A token names `kid`, which the set does not hold: fetch again, unless that happened less
+    /// than a minute ago, and wait for the outcome (at most [`TIMEOUT`] in all). Runs the fetch
+    /// on the blocking pool, never on the worker thread.
+    pub async fn fetch_for_unknown_kid(self: &Arc<Self>, kid: Option<&str>) {
+        let deadline = Instant::now() + TIMEOUT;
+        // Wait for a fetch already running (it may bring the key), but not past the deadline.
+        let Ok(_running) = tokio::time::timeout(TIMEOUT, self.fetching.lock()).await else { return };
+        if self.holds(kid) {
+            return;
+        }
+        {
+            let mut held = self.held.write().expect("key state lock");
+            if held.last_kid_fetch.is_some_and(|at| at.elapsed() < UNKNOWN_KID_EVERY) {
+                return;
+            }
+            held.last_kid_fetch = Some(Instant::now());
+        }
+        let me = self.clone();
+        let _ = actix_web::web::block(move || me.fetch_and_keep(deadline)).await;
+    }
+
+    /// Fetches now if the set is due, holding the fetch lock (from the refresher thread).
+    fn refresh_if_due(&self) {
+        if !self.due() {
+            return;
+        }
+        let _running = self.fetching.blocking_lock();
+        if self.due() {
+            self.fetch_and_keep(Instant::now() + TIMEOUT);
+        }
+    }
+
+    /// Fetches the set and keeps it, or keeps the last good one and notes why.
+    fn fetch_and_keep(&self, deadline: Instant) {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        let fetched = self.fetch(deadline);
+        let mut held = self.held.write().expect("key state lock");
+        match fetched {
+            Ok((keys, max_age)) => {
+                if held.keys.is_empty() || held.last_error.is_some() {
+                    log::info!("keys: issuer {} holds {} keys", crate::logging::value(&self.iss), keys.len());
+                }
+                held.keys = Arc::new(keys);
+                held.fetched_at = Some(Utc::now());
+                held.next_refresh = Instant::now() + max_age.clamp(MIN_REFRESH, MAX_REFRESH);
+                held.failures = 0;
+                held.last_error = None;
+            }
+            Err(why) => {
+                log::warn!(
+                    "keys: fetching the keys of issuer {} failed ({}); {}",
+                    crate::logging::value(&self.iss),
+                    crate::logging::value(&why),
+                    if held.keys.is_empty() { "it has none yet" } else { "the last good set is kept" }
+                );
+                let wait = RETRY_FIRST.saturating_mul(1 << held.failures.min(10)).min(MIN_REFRESH);
+                held.failures = held.failures.saturating_add(1);
+                held.next_refresh = Instant::now() + wait;
+                held.last_error = Some(why);
+            }
+        }
+    }
+
+    /// How many fetches were attempted.
+    pub fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Relaxed)
+    }
+
+    fn fetch(&self, deadline: Instant) -> Result<(Vec<Key>, Duration), String> {
+        let jwks_url = match &self.source {
+            Source::Jwks(url) => url.clone(),
+            Source::Discovery(url) => {
+                #[derive(Deserialize)]
+                struct Discovery {
+                    issuer: String,
+                    jwks_uri: String,
+                }
+                let (body, _) = get(url, deadline)?;
+                let doc: Discovery =
+                    serde_json::from_slice(&body).map_err(|e| format!("the discovery document is not usable: {e}"))?;
+                if doc.issuer != self.iss {
+                    return Err(format!("the discovery document's issuer {:?} is not {:?}", doc.issuer, self.iss));
+                }
+                let jwks = Url::parse(&doc.jwks_uri).map_err(|e| format!("its jwks_uri is not a URL: {e}"))?;
+                allowed(&jwks).map_err(|e| format!("its jwks_uri: {e}"))?;
+                jwks
+            }
+        };
+        let (body, max_age) = get(&jwks_url, deadline)?;
+        Ok((usable_keys(&body, self.algorithm)?, max_age.unwrap_or(MIN_REFRESH)))
+    }
+}
+
+/// The client for key fetches: no redirects (https only would not hold through one), 5 s.
+fn client() -> &'static reqwest::blocking::Client {
+    static CLIENT: OnceLock<reqwest::blocking::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| crate::http::client_builder().build().expect("the HTTP client for key fetches builds"))
+}
+
+/// GETs `url` before `deadline`: the body (at most [`MAX_BODY`]) and the answer's max-age.
+fn get(url: &Url, deadline: Instant) -> Result<(Vec<u8>, Option<Duration>), String> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left < Duration::from_millis(50) {
+        return Err("no time left for the fetch".into());
+    }
+    let res = client().get(url.clone()).header("Accept", "application/json").timeout(left).send().map_err(|e| {
+        if e.is_timeout() {
+            format!("{url}: timed out")
+        } else {
+            format!("{url}: cannot connect")
+        }
+    })?;
+    if !res.status().is_success() {
+        return Err(format!("{url} answered {}", res.status().as_u16()));
+    }
+    if res.content_length().is_some_and(|n| n > MAX_BODY) {
+        return Err(format!("{url}: the answer is larger than {MAX_BODY} bytes"));
+    }
+    let max_age = res
+        .headers()
+        .get_all("cache-control")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|d| d.trim().strip_prefix("max-age=").and_then(|n| n.trim_matches('"').parse::<u64>().ok()))
+        .min()
+        .map(Duration::from_secs);
+    let mut body = Vec::new();
+    res.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|_| format!("{url}: the answer broke off or timed out"))?;
+    if body.len() as u64 > MAX_BODY {
+        return Err(format!("{url}: the answer is larger than {MAX_BODY} bytes"));
+    }
+    Ok((body, max_age))
+}
+
+/// The keys of a JWK set this issuer can verify with. Keys for encryption, for another
+/// algorithm, of a type not known, or without a `kid` (unless it is the only key) are passed
+/// over, as providers publish several kinds; a set left without any is refused.
+pub fn usable_keys(body: &[u8], algorithm: Algorithm) -> Result<Vec<Key>, String> {
+    #[derive(Deserialize)]
+    struct Set {
+        keys: Vec<serde_json::Value>,
+    }
+    let set: Set = serde_json::from_slice(body).map_err(|_| "the answer is not a JWK set".to_string())?;
+    let mut keys: Vec<Key> = Vec::new();
+    for value in set.keys {
+        let Ok(jwk) = serde_json::from_value::<Jwk>(value) else { continue };
+        if jwk.common.public_key_use.as_ref().is_some_and(|u| *u != jsonwebtoken::jwk::PublicKeyUse::Signature) {
+            continue;
+        }
+        if jwk.common.key_algorithm.is_some_and(|a| format!("{a:?}") != format!("{algorithm:?}")) {
+            continue;
+        }
+        let fits = matches!(
+            (&jwk.algorithm, algorithm),
+            (jsonwebtoken::jwk::AlgorithmParameters::RSA(_), Algorithm::RS256)
+                | (jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_), Algorithm::ES256)
+                | (jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA)
+        );
+        if !fits {
+            continue;
+        }
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else { continue };
+        let kid = jwk.common.key_id.clone();
+        if kid.is_some() && keys.iter().any(|k| k.kid == kid) {
+            continue;
+        }
+        keys.push(Key { kid, key });
+    }
+    if keys.len() > 1 {
+        keys.retain(|k| k.kid.is_some());
+    }
+    if keys.is_empty() {
+        return Err(format!("the JWK set has no usable key for {algorithm:?}"));
+    }
+    Ok(keys)
+}
+
+/// The thread that keeps every provider's set fresh; stops when dropped.
+pub struct Refresher {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Refresher {
+    /// Starts fetching at once; nothing waits for the first answer.
+    pub fn start(remotes: Vec<Arc<RemoteKeys>>) -> Refresher {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = (!remotes.is_empty()).then(|| {
+            std::thread::Builder::new()
+                .name("helhed-keys".into())
+                .spawn(move || {
+                    while !flag.load(Ordering::SeqCst) {
+                        for remote in &remotes {
+                            remote.refresh_if_due();
+                        }
+                        std::thread::sleep(Duration::from_millis(250));
+                    }
+                })
+                .expect("the key refresher thread starts")
+        });
+        Refresher { stop, thread }
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        let ok = |s: &str| allowed(&Url::parse(s).unwrap()).is_ok();
+        assert!(ok("https://login.microsoftonline.com/x/discovery/v2.0/keys"));
+        assert!(ok("http://127.0.0.1:8080/keys"));
+        assert!(ok("http://[::1]:8080/keys"));
+        assert!(ok("http://localhost/keys"));
+        assert!(!ok("http://idp.example/keys"));
+        assert!(!ok("http://10.0.0.1/keys"));
+        assert!(!ok("https://user:pw@idp.example/keys"));
+        assert!(!ok("ftp://idp.example/keys"));
+        assert!(!ok("file:///etc/keys"));
+    }
+
+    #[test]
+    fn sets_without_a_usable_key_are_refused() {
+        assert!(usable_keys(b"not json", Algorithm::RS256).is_err());
+        assert!(usable_keys(br#"{"keys": []}"#, Algorithm::RS256).is_err());
+        assert!(usable_keys(br#"{"keys": [{"kty": "weird", "kid": "a"}]}"#, Algorithm::RS256).is_err());
+        // An encryption key and a key of another type are passed over.
+        let ec = r#"{"kty":"EC","crv":"P-256","kid":"e","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+        let set = format!(
+            r#"{{"keys": [{ec}, {{"kty":"EC","use":"enc","kid":"x","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}]}}"#
+        );
+        assert!(usable_keys(set.as_bytes(), Algorithm::RS256).is_err());
+        let keys = usable_keys(set.as_bytes(), Algorithm::ES256).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].kid.as_deref(), Some("e"));
+    }
+}
