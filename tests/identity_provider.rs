@@ -252,6 +252,20 @@ async fn a_rotation_needs_no_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_set_is_kept_as_long_as_its_max_age_says_within_five_minutes_and_a_day() {
+    for (max_age, kept) in [(Some(3600), 3600), (Some(1), 300), (Some(30 * 86_400), 86_400), (None, 300)] {
+        let iss = "https://idp.test/max-age";
+        let provider = Provider::start(iss, &["e1"]).await;
+        *provider.max_age.lock().unwrap() = max_age;
+        let app = TestApp::spawn_with_issuers(issuers(&jwks_issuer(iss, &provider, "ES256")).unwrap()).await;
+        let state = wait_loaded(&app, iss, Duration::from_secs(10)).await;
+        let at = |field: &str| chrono::DateTime::parse_from_rfc3339(state[field].as_str().unwrap()).unwrap();
+        let seconds = (at("next_fetch_at") - at("fetched_at")).num_seconds();
+        assert!((kept - 2..=kept).contains(&seconds), "max-age {max_age:?}: next fetch after {seconds} s: {state}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_random_kids_costs_the_provider_one_fetch() {
     let iss = "https://idp.test/flood";
     let provider = Provider::start(iss, &["e1"]).await;

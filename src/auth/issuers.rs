@@ -10,6 +10,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde::Deserialize;
 
+pub use super::keys::Key;
 use super::keys::{self, KeyState, RemoteKeys, Source};
 use crate::domain::Department;
 
@@ -41,12 +42,6 @@ struct IssuerEntry {
     kid: Option<String>,
     /// For `helhed token` on development machines only: the issuer's private key.
     private_key_pem: Option<PathBuf>,
-}
-
-/// One verification key, with the id a token names it by.
-pub struct Key {
-    pub kid: Option<String>,
-    pub key: DecodingKey,
 }
 
 /// Where an issuer's tokens keep the claims Helhed reads. A name is a top-level claim, or, when
@@ -123,6 +118,7 @@ impl Issuer {
                 state: "loaded".into(),
                 keys: keys.len(),
                 fetched_at: None,
+                next_fetch_at: None,
                 last_error: None,
             },
             Keys::Remote(remote) => remote.state(),

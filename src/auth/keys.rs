@@ -30,8 +30,6 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use utoipa::ToSchema;
 
-use super::issuers::Key;
-
 /// The longest a fetch (discovery and key set together) may take.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest and longest time a fetched set is kept before it is fetched again.
@@ -43,6 +41,12 @@ pub const UNKNOWN_KID_EVERY: Duration = Duration::from_secs(60);
 pub const MAX_BODY: u64 = 1024 * 1024;
 /// The first wait after a failed fetch; it doubles up to [`MIN_REFRESH`].
 const RETRY_FIRST: Duration = Duration::from_secs(5);
+
+/// One verification key, with the id a token names it by.
+pub struct Key {
+    pub kid: Option<String>,
+    pub key: DecodingKey,
+}
 
 /// Where an issuer's keys come from.
 #[derive(Debug, Clone)]
@@ -100,6 +104,9 @@ pub struct KeyState {
     /// When the set it holds was fetched (not for `file`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fetched_at: Option<DateTime<Utc>>,
+    /// When the set will be fetched again (sooner if a token names a key it lacks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_fetch_at: Option<DateTime<Utc>>,
     /// Why the last fetch failed, while the next has not succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
@@ -158,6 +165,9 @@ impl RemoteKeys {
             state: if held.keys.is_empty() { "not_loaded" } else { "loaded" }.into(),
             keys: held.keys.len(),
             fetched_at: held.fetched_at,
+            next_fetch_at: chrono::Duration::from_std(held.next_refresh.saturating_duration_since(Instant::now()))
+                .ok()
+                .map(|wait| Utc::now() + wait),
             last_error: held.last_error.clone(),
         }
     }
@@ -218,7 +228,7 @@ impl RemoteKeys {
                 }
                 held.keys = Arc::new(keys);
                 held.fetched_at = Some(Utc::now());
-                held.next_refresh = Instant::now() + max_age.clamp(MIN_REFRESH, MAX_REFRESH);
+                held.next_refresh = Instant::now() + keep_for(max_age);
                 held.failures = 0;
                 held.last_error = None;
             }
@@ -242,7 +252,7 @@ impl RemoteKeys {
         self.attempts.load(Ordering::Relaxed)
     }
 
-    fn fetch(&self, deadline: Instant) -> Result<(Vec<Key>, Duration), String> {
+    fn fetch(&self, deadline: Instant) -> Result<(Vec<Key>, Option<Duration>), String> {
         let jwks_url = match &self.source {
             Source::Jwks(url) => url.clone(),
             Source::Discovery(url) => {
@@ -263,7 +273,7 @@ impl RemoteKeys {
             }
         };
         let (body, max_age) = get(&jwks_url, deadline)?;
-        Ok((usable_keys(&body, self.algorithm)?, max_age.unwrap_or(MIN_REFRESH)))
+        Ok((usable_keys(&body, self.algorithm)?, max_age))
     }
 }
 
@@ -292,21 +302,31 @@ fn get(url: &Url, deadline: Instant) -> Result<(Vec<u8>, Option<Duration>), Stri
     if res.content_length().is_some_and(|n| n > MAX_BODY) {
         return Err(format!("{url}: the answer is larger than {MAX_BODY} bytes"));
     }
-    let max_age = res
-        .headers()
-        .get_all("cache-control")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|d| d.trim().strip_prefix("max-age=").and_then(|n| n.trim_matches('"').parse::<u64>().ok()))
-        .min()
-        .map(Duration::from_secs);
+    let max_age = max_age(res.headers().get_all("cache-control").iter().filter_map(|v| v.to_str().ok()));
     let mut body = Vec::new();
     res.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|_| format!("{url}: the answer broke off or timed out"))?;
     if body.len() as u64 > MAX_BODY {
         return Err(format!("{url}: the answer is larger than {MAX_BODY} bytes"));
     }
     Ok((body, max_age))
+}
+
+/// The `max-age` of `Cache-Control` header values, the smallest if several.
+fn max_age<'a>(values: impl Iterator<Item = &'a str>) -> Option<Duration> {
+    values
+        .flat_map(|v| v.split(','))
+        .filter_map(|d| {
+            let (name, value) = d.trim().split_once('=')?;
+            name.trim().eq_ignore_ascii_case("max-age").then(|| value.trim().trim_matches('"').parse::<u64>().ok())?
+        })
+        .min()
+        .map(Duration::from_secs)
+}
+
+/// How long a fetched set is kept: its `max-age` within [`MIN_REFRESH`] … [`MAX_REFRESH`], the
+/// shortest when the provider names none.
+pub fn keep_for(max_age: Option<Duration>) -> Duration {
+    max_age.unwrap_or(MIN_REFRESH).clamp(MIN_REFRESH, MAX_REFRESH)
 }
 
 /// The keys of a JWK set this issuer can verify with. Keys for encryption, for another
@@ -405,6 +425,21 @@ mod tests {
         assert!(!ok("https://user:pw@idp.example/keys"));
         assert!(!ok("ftp://idp.example/keys"));
         assert!(!ok("file:///etc/keys"));
+    }
+
+    #[test]
+    fn a_set_is_kept_for_its_max_age_within_five_minutes_and_a_day() {
+        let age = |values: &[&str]| max_age(values.iter().copied());
+        assert_eq!(age(&["public, max-age=3600"]), Some(Duration::from_secs(3600)));
+        assert_eq!(age(&["no-cache"]), None);
+        assert_eq!(age(&["Max-Age = 60, must-revalidate", "max-age=\"120\""]), Some(Duration::from_secs(60)));
+        assert_eq!(age(&["s-maxage=10"]), None);
+        assert_eq!(keep_for(Some(Duration::from_secs(3600))), Duration::from_secs(3600));
+        assert_eq!(keep_for(Some(Duration::from_secs(1))), MIN_REFRESH);
+        assert_eq!(keep_for(Some(Duration::from_secs(30 * 24 * 3600))), MAX_REFRESH);
+        assert_eq!(keep_for(None), MIN_REFRESH);
+        assert_eq!(MIN_REFRESH, Duration::from_secs(300));
+        assert_eq!(MAX_REFRESH, Duration::from_secs(86_400));
     }
 
     #[test]
