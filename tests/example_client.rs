@@ -76,7 +76,6 @@ impl ExampleReceiver {
             if started.elapsed() > std::time::Duration::from_secs(15) || self.child.try_wait().unwrap().is_some() {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 self.seen.extend(self.lines.try_iter());
-                let _ = self.child.kill();
                 panic!("no line with {text:?} from the example receiver; it printed:\n{}", self.seen.join("\n"));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -84,7 +83,7 @@ impl ExampleReceiver {
     }
 
     /// Waits for the example to stop by itself (it stops after the events it was asked for).
-    async fn finished(mut self) {
+    async fn finished(&mut self) {
         for _ in 0..100 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 assert!(status.success(), "the example receiver failed: {status}\n{}", self.seen.join("\n"));
@@ -92,8 +91,15 @@ impl ExampleReceiver {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let _ = self.child.kill();
         panic!("the example receiver did not stop:\n{}", self.seen.join("\n"));
+    }
+}
+
+impl Drop for ExampleReceiver {
+    /// A failing test leaves no receiver running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
