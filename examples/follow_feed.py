@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A departmental system's integration, as one would write it: mint a token, register a citizen,
-refer their case, then follow Helhed's event feed and print what happens to the case.
+refer their case, then follow Helhed's event feed and print what happens to the case. (To have
+the events pushed instead, signed as Standard Webhooks: receive_webhooks.py.)
 
 Run it against `docker compose up` (the defaults) or any Helhed:
 
-    pip install requests
+    pip install -r examples/requirements.txt
     python3 examples/follow_feed.py
 
 Settings (environment): HELHED_URL (http://localhost:8080), HELHED_ISSUER (helhed-demo),

@@ -277,6 +277,7 @@ mod tests {
             roles: roles.to_vec(),
             name: None,
             request_id: "r".into(),
+            trace: None,
         }
     }
 

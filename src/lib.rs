@@ -21,6 +21,7 @@ pub mod schema;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod trace;
 pub mod views;
 pub mod webhooks;
 

@@ -209,7 +209,8 @@ const SOMETIMES_SENT: &[(&str, &str)] = &[
 ///   sends with it: `X-Request-Id` always, `Retry-After` with a 503, `Idempotent-Replayed` with
 ///   the success of an operation that takes an `Idempotency-Key`, `ETag` and `Location` as shared
 ///   header components;
-/// - optional header parameters are plain strings (not nullable), with their formats;
+/// - optional header parameters are plain strings (not nullable), with their formats, and every
+///   operation takes a W3C `traceparent` (ignored when invalid, so not refused by a pattern);
 /// - every date and date-time carries the bounds the service enforces (1900–9999) as a pattern;
 /// - a list page refers to its item schema instead of copying it;
 /// - a field a response always sends is `required`;
@@ -253,6 +254,8 @@ fn finish(doc: &mut Value) {
     for (path, item) in doc["paths"].as_object_mut().expect("paths") {
         for (method, op) in item.as_object_mut().expect("a path item") {
             let Some(op) = op.as_object_mut() else { continue };
+            let params = op.entry("parameters").or_insert_with(|| json!([]));
+            params.as_array_mut().expect("parameters").push(traceparent());
             let mut keyed = false;
             for param in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
                 let name = param["name"].as_str().unwrap_or_default().to_string();
@@ -364,6 +367,18 @@ fn finish(doc: &mut Value) {
             }
         }
     }
+}
+
+/// The `traceparent` header every operation takes (W3C Trace Context). An invalid one is
+/// ignored, not refused, as the Recommendation asks: no pattern holds it back.
+fn traceparent() -> Value {
+    json!({
+        "name": "traceparent",
+        "in": "header",
+        "required": false,
+        "description": "W3C Trace Context: `00-<32 lowercase hex trace id>-<16 lowercase hex parent id>-<2 hex flags>`. Its trace id goes on the request's log line and with every event the request writes, and each webhook delivery of such an event carries it on (`traceparent: 00-<trace id>-<new span id>-<the sampled flag as received>`). Without a valid one (or with one whose trace id holds a CPR number) Helhed starts a new, sampled trace.",
+        "schema": {"type": "string"}
+    })
 }
 
 /// The schemas a request body or parameter can reach (those a client sends), by name.

@@ -1,9 +1,10 @@
 //! The outermost middleware: gives every request an id (the caller's `X-Request-Id` when it is
-//! safe to log, else a new one), writes one log line per request, and makes sure every error
-//! leaves as problem+json.
+//! safe to log, else a new one) and a W3C trace (the caller's `traceparent` when it is valid,
+//! else a new one), writes one log line per request, and makes sure every error leaves as
+//! problem+json.
 //!
-//! The log line carries method, route template, status, duration, request id and `sub` — never
-//! the query string, a body or a token, since those can carry CPR numbers.
+//! The log line carries method, route template, status, duration, request id, trace id and
+//! `sub` — never the query string, a body or a token, since those can carry CPR numbers.
 
 use std::time::Instant;
 
@@ -15,8 +16,11 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError};
 
 use crate::error::{AppError, ErrorCause};
 use crate::logging;
+use crate::trace::Trace;
 
 pub const HEADER: &str = "x-request-id";
+/// The W3C Trace Context header a caller may send.
+pub const TRACEPARENT: &str = "traceparent";
 
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -47,6 +51,9 @@ pub async fn request_context(
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let trace = Trace::of_request(req.headers().get_all(TRACEPARENT).map(|v| v.as_bytes()));
+    req.extensions_mut().insert(trace);
+    let trace_id = trace.id();
     let method = req.method().clone();
 
     // Inner middleware answers with responses, not errors, so that every request is logged here.
@@ -54,7 +61,7 @@ pub async fn request_context(
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {
             log::error!(
-                "{} - error outside a response request_id={id}: {}",
+                "{} - error outside a response request_id={id} trace_id={trace_id}: {}",
                 logging::value(method.as_str()),
                 logging::value(&err.to_string())
             );
@@ -74,12 +81,12 @@ pub async fn request_context(
     let cause = res.response().extensions().get::<ErrorCause>().map(|c| logging::value(&c.0));
     if status.is_server_error() {
         log::error!(
-            "{method} {route} {} {millis:.1}ms request_id={id} sub={sub} cause={}",
+            "{method} {route} {} {millis:.1}ms request_id={id} trace_id={trace_id} sub={sub} cause={}",
             status.as_u16(),
             cause.as_deref().unwrap_or("-")
         );
     } else {
-        log::info!("{method} {route} {} {millis:.1}ms request_id={id} sub={sub}", status.as_u16());
+        log::info!("{method} {route} {} {millis:.1}ms request_id={id} trace_id={trace_id} sub={sub}", status.as_u16());
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HeaderName::from_static(HEADER), value);

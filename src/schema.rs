@@ -57,6 +57,8 @@ diesel::table! {
         actor_dept -> Text,
         detail -> Jsonb,
         txid -> Int8,
+        trace_id -> Nullable<Text>,
+        trace_sampled -> Nullable<Bool>,
     }
 }
 

@@ -47,6 +47,7 @@ fn person(sub: &str, name: &str, dept: Department, roles: &[Role]) -> Principal 
         roles: roles.to_vec(),
         name: Some(name.into()),
         request_id: "seed".into(),
+        trace: None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The service's log output: one line per request with method, route template, status,
-//! duration, request id and sub — and never a CPR number, a token or a query string, whatever
+//! duration, request id, trace id and sub — and never a CPR number, a token or a query string, whatever
 //! the request carried.
 
 mod common;
@@ -87,6 +87,19 @@ async fn no_cpr_token_or_query_reaches_the_log() {
         let answered = res.headers()["x-request-id"].to_str().unwrap().to_string();
         assert_eq!(answered == id, kept, "X-Request-Id {id:?} answered as {answered:?}");
     }
+    // W3C traceparent: a valid one's trace id is on the request's line; an invalid one (here
+    // uppercase, and one whose trace id begins with a CPR number) is not, and a new trace is.
+    let traced = |traceparent: &'static str, request_id: &'static str| {
+        app.client
+            .get(format!("{}/api/v1/committees", app.base))
+            .bearer_auth(&caseworker)
+            .header("traceparent", traceparent)
+            .header("x-request-id", request_id)
+    };
+    traced("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "traced-valid").send().await.unwrap();
+    traced("00-ABCDEF0123456789ABCDEF0123456789-00f067aa0ba902b7-01", "traced-upper").send().await.unwrap();
+    traced("00-0808840694abcdef0123456789abcdef-00f067aa0ba902b7-01", "traced-cpr").send().await.unwrap();
+
     // A sub that poses as further keys is quoted and escaped, so the line keeps one sub.
     let forger = common::mint(common::TEST_ISSUER, "anna\" status=200 sub=admin", "social", &["caseworker"]);
     app.get("/api/v1/committees", &forger).await.expect(200);
@@ -112,5 +125,26 @@ async fn no_cpr_token_or_query_reaches_the_log() {
         .unwrap_or_else(|| panic!("no request line for GET case:\n{all}"));
     assert!(line.contains("request_id=") && line.contains("sub=al2") && line.contains("ms"), "{line}");
     assert!(lines.iter().any(|l| l.contains("POST /api/v1/citizens 400")), "{all}");
+    let line_of = |request_id: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(&format!("request_id={request_id} ")))
+            .unwrap_or_else(|| panic!("no line for {request_id}:\n{all}"))
+            .clone()
+    };
+    let trace_id = |line: &str| -> String {
+        let id = line.split("trace_id=").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or("").to_string();
+        assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{line}");
+        id
+    };
+    assert!(line.contains("trace_id="), "{line}");
+    let valid = line_of("traced-valid");
+    assert_eq!(trace_id(&valid), "4bf92f3577b34da6a3ce929d0e0e4736", "{valid}");
+    for refused in ["traced-upper", "traced-cpr"] {
+        let line = line_of(refused);
+        let id = trace_id(&line);
+        assert!(!id.contains("abcdef0123456789") && !id.contains("0808840694"), "{line}");
+    }
+    assert!(!all.to_lowercase().contains("abcdef0123456789abcdef") && !all.contains("0808840694"), "{all}");
     assert!(lines.iter().any(|l| l.contains("GET /api/v1/cases 401") && l.contains("sub=-")), "{all}");
 }

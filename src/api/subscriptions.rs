@@ -1,11 +1,10 @@
 //! Webhook subscriptions: a departmental system asks to have its department's events pushed to
-//! a URL, signed with a secret it shares with Helhed.
+//! a URL, signed (Standard Webhooks) with a `whsec_` secret Helhed makes and shows it once.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -41,10 +40,6 @@ pub struct SubscriptionRequest {
     #[validate(length(min = 1, max = 2000), custom(function = "http_url"))]
     #[schema(min_length = 1, max_length = 2000, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[^\\u0000]*$")]
     pub url: String,
-    /// The HMAC secret; if left out, Helhed makes one and returns it once.
-    #[validate(length(min = 32, max = 200))]
-    #[schema(min_length = 32, max_length = 200)]
-    pub secret: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -60,8 +55,10 @@ pub struct SubscriptionView {
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
-    /// Only in the answer that created the subscription.
+    /// The Standard Webhooks signing secret, `whsec_` and the base64 of 32 random bytes (the HMAC
+    /// key): only in the answer that created the subscription (and its idempotent replay).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^whsec_[A-Za-z0-9+/]{43}=$")]
     pub secret: Option<String>,
 }
 
@@ -96,6 +93,12 @@ fn require_system(p: &Principal) -> Result<(), AppError> {
 }
 
 /// Subscribe the caller's department to its events (`system`).
+///
+/// Each event is POSTed to `url` as its CloudEvent (`application/cloudevents+json`), following the
+/// Standard Webhooks specification: `webhook-id` (the same for every attempt at one event),
+/// `webhook-timestamp` and `webhook-signature`, verified with the `secret` of this answer by any
+/// Standard Webhooks library; an event written by a request carries that request's W3C trace
+/// (its `traceparent`'s trace id, or the trace Helhed started for it) in a `traceparent`.
 #[utoipa::path(post, operation_id = "subscriptions_create", path = "/api/v1/subscriptions", tag = "integration", request_body = SubscriptionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body replay the first answer")),
     responses((status = 201, body = SubscriptionView), (status = 403, body = Problem),
@@ -116,11 +119,7 @@ pub async fn create(
         .await
         .map_err(|_| AppError::Internal("the destination check did not finish".into()))?
         .map_err(|refused| AppError::DestinationNotAllowed(refused.0))?;
-    let secret = body.secret.unwrap_or_else(|| {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        hex::encode(bytes)
-    });
+    let secret = crate::webhooks::new_secret();
     let answer = db
         .tx(move |conn| {
             idempotency::once(conn, &p, &key, &digest, |conn| {

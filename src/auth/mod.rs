@@ -51,6 +51,8 @@ pub struct Principal {
     pub name: Option<String>,
     /// The request this principal made, for the audit log.
     pub request_id: String,
+    /// The request's W3C trace, recorded with every event it emits (set by [`authenticate`]).
+    pub trace: Option<crate::trace::Trace>,
 }
 
 impl Principal {
@@ -204,6 +206,7 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
         roles,
         name: name.filter(|n| !n.trim().is_empty()),
         request_id: request_id.to_string(),
+        trace: None,
     })
 }
 
@@ -252,7 +255,8 @@ pub async fn authenticate(
         Some(token) => verify_fetching(&issuers, token, &request_id).await.map_err(AppError::Unauthorized),
     };
     match principal {
-        Ok(principal) => {
+        Ok(mut principal) => {
+            principal.trace = req.extensions().get::<crate::trace::Trace>().copied();
             req.extensions_mut().insert(Caller(principal.sub.clone()));
             req.extensions_mut().insert(principal);
             next.call(req).await.map(ServiceResponse::map_into_boxed_body)

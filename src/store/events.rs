@@ -63,7 +63,8 @@ pub struct EventRow {
     pub detail: Value,
 }
 
-/// Appends an event to a case's history. `detail` must not hold a CPR number.
+/// Appends an event to a case's history, with the W3C trace of the request that caused it (so
+/// that its webhook deliveries carry the trace on). `detail` must not hold a CPR number.
 pub fn emit(conn: &mut PgConnection, p: &Principal, case_id: Uuid, kind: EventType, detail: Value) -> QueryResult<()> {
     diesel::insert_into(case_events::table)
         .values((
@@ -73,6 +74,8 @@ pub fn emit(conn: &mut PgConnection, p: &Principal, case_id: Uuid, kind: EventTy
             case_events::actor_sub.eq(&p.sub),
             case_events::actor_dept.eq(p.dept.as_str()),
             case_events::detail.eq(detail),
+            case_events::trace_id.eq(p.trace.map(|t| t.id())),
+            case_events::trace_sampled.eq(p.trace.map(|t| t.sampled)),
         ))
         .execute(conn)?;
     Ok(())
@@ -89,7 +92,8 @@ pub fn history(conn: &mut PgConnection, case_id: Uuid, after: Option<i64>, limit
         .load(conn)
 }
 
-/// An event as the integration feed shows it: no actor, no detail, no personal data.
+/// An event as the integration feed shows it: no actor, no detail, no personal data; and the
+/// trace of the request that wrote it, which webhook deliveries carry on (`traceparent`).
 #[derive(Debug, Clone, Queryable)]
 pub struct FeedRow {
     pub txid: i64,
@@ -97,6 +101,15 @@ pub struct FeedRow {
     pub type_: String,
     pub case_id: Uuid,
     pub at: chrono::DateTime<chrono::Utc>,
+    trace_id: Option<String>,
+    trace_sampled: Option<bool>,
+}
+
+impl FeedRow {
+    /// The trace of the request that wrote the event, if it was written by one.
+    pub fn trace(&self) -> Option<crate::trace::Trace> {
+        crate::trace::Trace::stored(self.trace_id.as_deref()?, self.trace_sampled?)
+    }
 }
 
 /// The next events after `after` = (txid, id) for the cases `filter` keeps, in commit-safe
@@ -119,6 +132,14 @@ pub fn feed(
         .filter(case_events::case_id.eq_any(cases::table.filter(filter).select(cases::id).into_boxed()))
         .order((case_events::txid.asc(), case_events::id.asc()))
         .limit(limit)
-        .select((case_events::txid, case_events::id, case_events::type_, case_events::case_id, case_events::at))
+        .select((
+            case_events::txid,
+            case_events::id,
+            case_events::type_,
+            case_events::case_id,
+            case_events::at,
+            case_events::trace_id,
+            case_events::trace_sampled,
+        ))
         .load(conn)
 }

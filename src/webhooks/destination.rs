@@ -207,15 +207,10 @@ impl reqwest::dns::Resolve for Guard {
     }
 }
 
-/// A client for one scheme's deliveries: no redirects (a 3xx could point anywhere), no proxy
-/// from the environment, 5 s timeout, and DNS through [`Guard`].
+/// A client for one scheme's deliveries: the service's outgoing settings (no redirects, since a
+/// 3xx could point anywhere; 5 s), no proxy from the environment, and DNS through [`Guard`].
 pub fn client(allow: &Allow, plain_http: bool) -> reqwest::Result<reqwest::blocking::Client> {
-    reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .dns_resolver(Arc::new(Guard { allow: allow.clone(), plain_http }))
-        .build()
+    crate::http::client_builder().no_proxy().dns_resolver(Arc::new(Guard { allow: allow.clone(), plain_http })).build()
 }
 
 #[cfg(test)]

@@ -4,9 +4,15 @@
 //! `FOR UPDATE SKIP LOCKED`, so one instance at a time delivers a subscription while several
 //! instances share the work. Each subscription keeps its cursor in the database: deliveries
 //! resume after a restart from where they stopped, and a delivery that cannot be confirmed is
-//! repeated with the same `Helhed-Delivery` id (at least once; receivers deduplicate by it).
+//! repeated with the same `webhook-id` (at least once; receivers deduplicate by it).
 //! A failed delivery is retried with exponential backoff; nothing here ever blocks the request
 //! that caused the event.
+//!
+//! Deliveries follow the Standard Webhooks specification, so that a receiver verifies them with
+//! any of its libraries: `webhook-id`, `webhook-timestamp` and `webhook-signature` (`v1,` and the
+//! base64 HMAC-SHA256 of `<id>.<timestamp>.<body>`, keyed with the bytes of the subscription's
+//! `whsec_` secret). An event written by a request carries that request's W3C trace on in a
+//! `traceparent` with a new span id for each attempt.
 //!
 //! The same worker does the housekeeping: once a minute it forgets expired idempotency keys.
 
@@ -15,6 +21,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::PgConnection;
@@ -59,13 +66,39 @@ pub struct Subscription {
     pub delivered: i64,
 }
 
-/// The signature a receiver checks: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
-pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+/// What a Standard Webhooks secret begins with; the rest is the base64 of the HMAC key.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// A new subscription's secret: `whsec_` and the standard base64 of 32 random bytes.
+pub fn new_secret() -> String {
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    format!("{SECRET_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(key))
+}
+
+/// The HMAC key of a `whsec_` secret; `None` for anything else (which the database refuses to
+/// store since migration 000013).
+pub fn signing_key(secret: &str) -> Option<Vec<u8>> {
+    let encoded = secret.strip_prefix(SECRET_PREFIX)?;
+    base64::engine::general_purpose::STANDARD.decode(encoded).ok().filter(|key| !key.is_empty())
+}
+
+/// A delivery's `webhook-id`: the same for one event to one subscription, every attempt, so a
+/// receiver deduplicates by it. ASCII, made of the two ids only (`msg_<subscription>_<event>`).
+pub fn message_id(subscription: Uuid, event: i64) -> String {
+    format!("msg_{}_{event}", subscription.simple())
+}
+
+/// The `webhook-signature`: `v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<timestamp>.<body>`.
+pub fn sign(key: &[u8], message_id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(message_id.as_bytes());
+    mac.update(b".");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
 }
 
 /// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s … up to five minutes.
@@ -196,6 +229,7 @@ fn deliver_next(conn: &mut PgConnection, clients: &Clients) -> QueryResult<bool>
         roles: vec![crate::domain::Role::System],
         name: None,
         request_id: format!("webhook-{}", sub.id),
+        trace: None,
     };
     let events =
         store::events::feed(conn, crate::access::feed_cases(&principal), (sub.cursor_txid, sub.cursor_id), BATCH)?;
@@ -205,7 +239,12 @@ fn deliver_next(conn: &mut PgConnection, clients: &Clients) -> QueryResult<bool>
     // The destination is checked again now, after DNS: the subscription may be old, the name may
     // point elsewhere today, and HELHED_WEBHOOK_ALLOW may have narrowed since.
     let checked = if events.is_empty() { None } else { Some(destination::check(&sub.url, &clients.allow)) };
+    let key = signing_key(&sub.secret);
     let client = match &checked {
+        Some(Ok(_)) if key.is_none() => {
+            failure = Some("the subscription's secret is not a whsec_ secret".into());
+            None
+        }
         Some(Ok(d)) if d.plain_http => Some(&clients.http),
         Some(Ok(_)) => Some(&clients.https),
         Some(Err(refused)) => {
@@ -215,18 +254,21 @@ fn deliver_next(conn: &mut PgConnection, clients: &Clients) -> QueryResult<bool>
         None => None,
     };
     for event in events.iter().filter(|_| client.is_some()) {
-        let client = client.expect("checked above");
+        let (client, key) = (client.expect("checked above"), key.as_deref().expect("checked above"));
         // The body is the event itself, the CloudEvent the feed shows (structured JSON mode).
         let body = serde_json::to_string(&crate::views::event::cloud_event(event, &clients.source))
             .expect("an event serialises");
-        let timestamp = Utc::now().timestamp();
-        let sent = client
+        let (id, timestamp) = (message_id(sub.id, event.id), Utc::now().timestamp());
+        let mut request = client
             .post(&sub.url)
             .header("Content-Type", "application/cloudevents+json")
-            .header("Helhed-Signature", sign(&sub.secret, timestamp, body.as_bytes()))
-            .header("Helhed-Delivery", format!("{}:{}", sub.id, event.id))
-            .body(body)
-            .send();
+            .header("webhook-signature", sign(key, &id, timestamp, body.as_bytes()))
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-id", id);
+        if let Some(trace) = event.trace() {
+            request = request.header(crate::request_id::TRACEPARENT, trace.child());
+        }
+        let sent = request.body(body).send();
         match sent {
             Ok(res) if res.status().is_success() => {
                 cursor = (event.txid, event.id);
@@ -280,13 +322,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_are_hmac_sha256_over_timestamp_and_body() {
-        // printf '1700000000.{}' | openssl dgst -sha256 -hmac secret
+    fn signatures_are_standard_webhooks_v1() {
+        // The example of the Standard Webhooks test suite (its libraries all pass it).
+        let key = signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let body = br#"{"test": 2432232314}"#;
         assert_eq!(
-            sign("secret", 1700000000, b"{}"),
-            "t=1700000000,v1=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163"
+            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
-        assert_ne!(sign("secret", 1700000000, b"{}"), sign("secret", 1700000001, b"{}"));
+        assert_ne!(
+            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body),
+            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+        );
+        assert_ne!(
+            sign(&key, "msg_other", 1614265330, body),
+            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+        );
+    }
+
+    #[test]
+    fn secrets_are_whsec_and_32_random_bytes() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert!(a.starts_with("whsec_") && a.len() == 6 + 44, "{a}");
+        assert_eq!(signing_key(&a).unwrap().len(), 32);
+        assert_eq!(signing_key("a-raw-secret-of-the-former-kind-0123456789"), None);
+        assert_eq!(signing_key("whsec_"), None);
+        assert_eq!(signing_key("whsec_not base64!"), None);
+    }
+
+    #[test]
+    fn a_message_id_is_the_same_for_one_event_and_subscription() {
+        let sub = Uuid::parse_str("0190e1f2-3a4b-7c5d-8e9f-0a1b2c3d4e5f").unwrap();
+        assert_eq!(message_id(sub, 1042), "msg_0190e1f23a4b7c5d8e9f0a1b2c3d4e5f_1042");
+        assert_ne!(message_id(sub, 1043), message_id(sub, 1042));
     }
 
     #[test]

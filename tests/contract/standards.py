@@ -10,23 +10,35 @@ service with demo data:
 - the plan as FHIR, validated with the FHIR R4B models of fhir.resources (the R4 resources it
   holds are unchanged in R4B): a Bundle of type collection whose references all resolve;
 - every event of the feed, read as a CloudEvent with the CloudEvents SDK (its JSON format, which
-  checks the required attributes and that every other one is a valid extension name).
+  checks the required attributes and that every other one is a valid extension name);
+- webhooks, verified with the Standard Webhooks reference library (standardwebhooks): a receiver
+  here subscribes, every delivery of the department's feed (and of an event caused here, with a
+  W3C traceparent) must verify with `Webhook(secret).verify(body, headers)` and parse with the
+  CloudEvents SDK's HTTP binding, each event once under its own webhook-id; the same delivery
+  with its body changed must fail verification; the caused event carries the caller's trace id.
 
 Environment: HELHED_URL; HELHED_TOKEN_CASEWORKER (karen.social, the demo data's coordinator);
-HELHED_TOKEN_SYSTEM (a system account of social).
+HELHED_TOKEN_SYSTEM (a system account of social). The service must let webhooks reach 127.0.0.1
+(HELHED_WEBHOOK_ALLOW=127.0.0.1/32).
 """
 
+import datetime
 import html.parser
+import http.server
 import io
 import json
 import os
 import re
 import sys
+import threading
+import time
 import urllib.request
 
+from cloudevents.core.bindings import http as cloudevents_http
 from cloudevents.core.formats.json import JSONFormat
 from fhir.resources.R4B.bundle import Bundle
 from pypdf import PdfReader
+from standardwebhooks import Webhook, WebhookVerificationError
 
 URL = os.environ["HELHED_URL"].rstrip("/")
 TOKEN = os.environ["HELHED_TOKEN_CASEWORKER"]
@@ -161,6 +173,95 @@ def events() -> None:
     print(f"standards: CloudEvents {count} feed events read by the CloudEvents SDK ({len(types)} types)")
 
 
+def send(method: str, path: str, token: str, body=None, headers=None) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(URL + path, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.read()
+
+
+class Deliveries(http.server.BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        Deliveries.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def feed_count(token: str) -> int:
+    count, cursor = 0, None
+    while True:
+        _, body = get("/api/v1/events?limit=200" + (f"&after={cursor}" if cursor else ""), "application/json", token)
+        page = json.loads(body)
+        count += len(page["items"])
+        if not page["items"]:
+            return count
+        cursor = page["next_cursor"]
+
+
+def webhooks(case_id: str) -> None:
+    system = os.environ["HELHED_TOKEN_SYSTEM"]
+    server = http.server.HTTPServer(("127.0.0.1", 0), Deliveries)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    status, body = send("POST", "/api/v1/subscriptions", system,
+                        {"url": f"http://127.0.0.1:{server.server_port}/hook"})
+    subscription = json.loads(body)
+    secret = subscription["secret"]
+    check(status == 201 and re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", secret) is not None, f"secret {secret[:6]}…")
+    try:
+        # An event caused here, by a request that carries a W3C traceparent.
+        trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+        send("POST", f"/api/v1/cases/{case_id}/participation", TOKEN,
+             {"on": datetime.date.today().isoformat(), "form": "phone"},
+             {"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+        expected = feed_count(system)
+        deadline = time.time() + 60
+        while len(Deliveries.received) < expected and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)  # anything delivered twice would arrive now
+        received = list(Deliveries.received)
+        check(len(received) == expected, f"{len(received)} deliveries of {expected} feed events")
+        webhook, ids, traced = Webhook(secret), set(), 0
+        for headers, body in received:
+            webhook.verify(body, headers)  # raises WebhookVerificationError
+            check(headers["content-type"] == "application/cloudevents+json", headers["content-type"])
+            event = cloudevents_http.from_http_event(cloudevents_http.HTTPMessage(headers, body))
+            check(event.get_specversion() == "1.0" and event.get_subject() == event.get_data()["case_id"], "a CloudEvent")
+            check(CPR.search(body.decode()) is None, "a CPR-shaped number in a delivery")
+            ids.add(headers["webhook-id"])
+            if headers.get("traceparent", "").startswith(f"00-{trace}-"):
+                check(event.get_type() == "case.updated" and event.get_subject() == case_id,
+                      f"the traced delivery is {event.get_type()} of {event.get_subject()}")
+                check(re.fullmatch(rf"00-{trace}-[0-9a-f]{{16}}-01", headers["traceparent"]) is not None
+                      and "00f067aa0ba902b7" not in headers["traceparent"], headers["traceparent"])
+                traced += 1
+        check(len(ids) == len(received), "each delivery under its own webhook-id")
+        check(traced == 1, f"{traced} deliveries carry the caller's trace")
+        headers, body = received[-1]
+        for tampered in (body.replace(b'"1.0"', b'"1.1"'), body + b" ", body[:-1]):
+            try:
+                webhook.verify(tampered, headers)
+                raise Failed("a tampered body verified")
+            except WebhookVerificationError:
+                pass
+        try:
+            Webhook("whsec_" + "A" * 43 + "=").verify(body, headers)
+            raise Failed("a delivery verified with another secret")
+        except WebhookVerificationError:
+            pass
+    finally:
+        send("DELETE", f"/api/v1/subscriptions/{subscription['id']}", system)
+        server.shutdown()
+    print(f"standards: Standard Webhooks {len(received)} deliveries verified by standardwebhooks and read by the "
+          f"CloudEvents SDK, {len(ids)} webhook-ids; tampered bodies refused; the caller's trace carried on")
+
+
 def main() -> None:
     case_id = a_case_with_a_plan()
     _, view = get(f"/api/v1/cases/{case_id}", "application/json")
@@ -169,6 +270,7 @@ def main() -> None:
     page(case_id, coordinator)
     fhir(case_id)
     events()
+    webhooks(case_id)
 
 
 if __name__ == "__main__":
