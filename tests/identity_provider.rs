@@ -377,6 +377,7 @@ openid_configuration = "{}/.well-known/openid-configuration"
     };
     assert_eq!(state["state"], "not_loaded", "{state}");
     assert!(state["last_error"].as_str().unwrap().contains("issuer"), "{state}");
+    assert!(state["fetched_at"].is_null() && state["next_fetch_at"].is_string(), "{state}");
     let (status, detail) = call(&app, &token("r1", &caseworker(iss))).await;
     assert_eq!(status, 401);
     assert!(detail.contains("not loaded"), "{detail}");
@@ -432,9 +433,13 @@ department = "social"
     let mut no_oid = claims.clone();
     no_oid.as_object_mut().unwrap().remove("oid");
     assert_eq!(call(app, &token("r1", &no_oid)).await.0, 401);
-    let mut foreign_role = claims.clone();
-    foreign_role["roles"] = json!(["Task.Write"]);
-    assert_eq!(call(app, &token("r1", &foreign_role)).await, (401, "unknown role".into()));
+    // The app's other roles are passed over; without one of Helhed's the token fails.
+    let mut other_roles = claims.clone();
+    other_roles["roles"] = json!(["Task.Read", "caseworker"]);
+    assert_eq!(call(app, &token("r1", &other_roles)).await.0, 200);
+    other_roles["roles"] = json!(["Task.Write"]);
+    let (status, detail) = call(app, &token("r1", &other_roles)).await;
+    assert_eq!((status, detail.contains("none of Helhed's roles")), (401, true), "{detail}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -448,7 +453,6 @@ iss = "{iss}"
 departments = ["social", "health_care"]
 algorithm = "RS256"
 jwks_url = "{}/keys"
-sub_claim = "preferred_username"
 dept_claim = "department"
 roles_claim = "resource_access.helhed.roles"
 "#,
@@ -460,6 +464,10 @@ roles_claim = "resource_access.helhed.roles"
     let claims = json!({"iss": iss, "aud": AUDIENCE, "exp": now() + 300, "sub": "f:1234", "typ": "Bearer",
         "preferred_username": "jens", "department": "health_care",
         "realm_access": {"roles": ["offline_access"]}, "resource_access": {"helhed": {"roles": ["leader"]}}});
+    // An ID token of the same realm is no access token.
+    let mut id_token = claims.clone();
+    id_token["typ"] = json!("ID");
+    assert_eq!(call(app, &token("r1", &id_token)).await, (401, "the token is an ID token, not an access token".into()));
     let citizen = app
         .post(
             "/api/v1/citizens",
@@ -470,12 +478,57 @@ roles_claim = "resource_access.helhed.roles"
         .expect(201)
         .id();
     let case = app.post("/api/v1/cases", &token("r1", &claims), &common::world::referral(&citizen)).await.expect(201);
-    assert_eq!(case.body["referral"]["referred_by"]["sub"], "jens");
+    assert_eq!(case.body["referral"]["referred_by"]["sub"], "f:1234", "Keycloak's sub is its immutable user id");
     assert_eq!(case.body["referral"]["referred_by"]["department"], "health_care");
+    // The realm's own roles (Keycloak gives every user some) are passed over.
+    let mut realm = claims.clone();
+    realm["resource_access"]["helhed"]["roles"] = json!(["default-roles-kommune", "leader", "uma_authorization"]);
+    assert_eq!(call(app, &token("r1", &realm)).await.0, 200);
     // A department outside the issuer's is refused as before.
     let mut school = claims.clone();
     school["department"] = json!("school");
     assert_eq!(call(app, &token("r1", &school)).await, (401, "the issuer may not speak for this department".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_provider_delays_no_other_and_what_it_says_is_cut_short() {
+    let slow = Provider::start("https://idp.test/slow", &["e1"]).await;
+    slow.set_mode(Mode::Slow(Duration::from_secs(30)));
+    let chatty = Provider::start(&format!("https://idp.test/{}", "x".repeat(1_000_000)), &["e1"]).await;
+    let good = Provider::start("https://idp.test/good", &["e1"]).await;
+    let mut entries = String::new();
+    for i in 0..4 {
+        entries.push_str(&jwks_issuer(&format!("https://idp.test/slow{i}"), &slow, "ES256"));
+    }
+    entries.push_str(&format!(
+        "[[issuer]]\niss = \"https://idp.test/chatty\"\ndepartments = [\"social\"]\nalgorithm = \"ES256\"\nopenid_configuration = \"{}/.well-known/openid-configuration\"\n",
+        chatty.base
+    ));
+    entries.push_str(&jwks_issuer("https://idp.test/good", &good, "ES256"));
+    let app = TestApp::spawn_with_issuers(issuers(&entries).unwrap()).await;
+    // Four providers hanging for 30 s each hold up neither the good one nor each other.
+    wait_loaded(&app, "https://idp.test/good", Duration::from_secs(3)).await;
+    let started = Instant::now();
+    let chatty_state = loop {
+        let state = readiness(&app, "https://idp.test/chatty").await;
+        if state["last_error"].is_string() {
+            break state;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{state}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // A discovery document naming a 1 MB issuer is refused in a short sentence.
+    let error = chatty_state["last_error"].as_str().unwrap();
+    assert!(error.contains("issuer") && error.chars().count() <= 301, "{} characters", error.len());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for i in 0..4 {
+        let state = readiness(&app, &format!("https://idp.test/slow{i}")).await;
+        assert_eq!(state["state"], "not_loaded", "{state}");
+    }
+    // Stopping waits for the fetches under way together, not one after another.
+    let stopping = Instant::now();
+    drop(app);
+    assert!(stopping.elapsed() < Duration::from_secs(8), "stopping took {:?}", stopping.elapsed());
 }
 
 #[test]

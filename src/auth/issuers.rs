@@ -109,13 +109,19 @@ impl Issuer {
         self.signing.as_ref().map(|k| (k, kid))
     }
 
+    /// Whether the issuer is an identity provider (its keys fetched), whose tokens serve other
+    /// applications too.
+    pub fn from_provider(&self) -> bool {
+        matches!(self.keys, Keys::Remote(_))
+    }
+
     /// The issuer's key state, for `/health/ready`.
     pub fn key_state(&self) -> KeyState {
         match &self.keys {
             Keys::Fixed(keys) => KeyState {
                 iss: self.iss.clone(),
-                source: "file".into(),
-                state: "loaded".into(),
+                source: keys::KeySource::File,
+                state: keys::Loaded::Loaded,
                 keys: keys.len(),
                 fetched_at: None,
                 next_fetch_at: None,

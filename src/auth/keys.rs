@@ -58,18 +58,55 @@ pub enum Source {
 }
 
 impl Source {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> KeySource {
         match self {
-            Source::Jwks(_) => "jwks_url",
-            Source::Discovery(_) => "openid_configuration",
+            Source::Jwks(_) => KeySource::JwksUrl,
+            Source::Discovery(_) => KeySource::OpenidConfiguration,
         }
+    }
+}
+
+/// Where an issuer's keys come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    File,
+    JwksUrl,
+    OpenidConfiguration,
+}
+
+/// Whether an issuer holds keys to verify with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Loaded {
+    Loaded,
+    NotLoaded,
+}
+
+/// A URL as errors show it: without query, fragment or user info (they may hold credentials),
+/// and at most 200 characters.
+fn shown(url: &Url) -> String {
+    let mut bare = url.clone();
+    bare.set_query(None);
+    bare.set_fragment(None);
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    clip(bare.as_str(), 200)
+}
+
+/// At most `max` characters of a text a provider chose.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
     }
 }
 
 /// Whether the service may fetch keys from `url`: https, or plain http to a loopback address.
 pub fn allowed(url: &Url) -> Result<(), String> {
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{url} holds user info"));
+        return Err(format!("{} holds user info", shown(url)));
     }
     match url.scheme() {
         "https" if url.host().is_some() => Ok(()),
@@ -83,10 +120,10 @@ pub fn allowed(url: &Url) -> Result<(), String> {
             if loopback {
                 Ok(())
             } else {
-                Err(format!("{url} is plain http to an address that is not loopback: use https"))
+                Err(format!("{} is plain http to an address that is not loopback: use https", shown(url)))
             }
         }
-        _ => Err(format!("{url} is not an https URL")),
+        _ => Err(format!("{} is not an https URL", shown(url))),
     }
 }
 
@@ -95,20 +132,17 @@ pub fn allowed(url: &Url) -> Result<(), String> {
 pub struct KeyState {
     /// The issuer (`iss`).
     pub iss: String,
-    /// Where its keys come from: `file`, `jwks_url` or `openid_configuration`.
-    pub source: String,
+    /// Where its keys come from.
+    pub source: KeySource,
     /// `loaded` when it holds keys to verify with, `not_loaded` while none has arrived yet.
-    pub state: String,
+    pub state: Loaded,
     /// How many keys it holds.
     pub keys: usize,
-    /// When the set it holds was fetched (not for `file`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When the set it holds was fetched (null for `file`, and until the first fetch succeeds).
     pub fetched_at: Option<DateTime<Utc>>,
-    /// When the set will be fetched again (sooner if a token names a key it lacks).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When the set will be fetched again, sooner if a token names a key it lacks (null for `file`).
     pub next_fetch_at: Option<DateTime<Utc>>,
-    /// Why the last fetch failed, while the next has not succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why the last fetch failed, while the next has not succeeded (at most 300 characters).
     pub last_error: Option<String>,
 }
 
@@ -161,8 +195,8 @@ impl RemoteKeys {
         let held = self.held.read().expect("key state lock");
         KeyState {
             iss: self.iss.clone(),
-            source: self.source.name().into(),
-            state: if held.keys.is_empty() { "not_loaded" } else { "loaded" }.into(),
+            source: self.source.kind(),
+            state: if held.keys.is_empty() { Loaded::NotLoaded } else { Loaded::Loaded },
             keys: held.keys.len(),
             fetched_at: held.fetched_at,
             next_fetch_at: chrono::Duration::from_std(held.next_refresh.saturating_duration_since(Instant::now()))
@@ -242,7 +276,7 @@ impl RemoteKeys {
                 let wait = RETRY_FIRST.saturating_mul(1 << held.failures.min(10)).min(MIN_REFRESH);
                 held.failures = held.failures.saturating_add(1);
                 held.next_refresh = Instant::now() + wait;
-                held.last_error = Some(why);
+                held.last_error = Some(clip(&why, 300));
             }
         }
     }
@@ -265,10 +299,19 @@ impl RemoteKeys {
                 let doc: Discovery =
                     serde_json::from_slice(&body).map_err(|e| format!("the discovery document is not usable: {e}"))?;
                 if doc.issuer != self.iss {
-                    return Err(format!("the discovery document's issuer {:?} is not {:?}", doc.issuer, self.iss));
+                    return Err(format!(
+                        "the discovery document's issuer {:?} is not {:?}",
+                        clip(&doc.issuer, 100),
+                        clip(&self.iss, 100)
+                    ));
                 }
                 let jwks = Url::parse(&doc.jwks_uri).map_err(|e| format!("its jwks_uri is not a URL: {e}"))?;
                 allowed(&jwks).map_err(|e| format!("its jwks_uri: {e}"))?;
+                // A provider named over https may not send the service to plain http, even on
+                // loopback: only a development provider named over http may.
+                if jwks.scheme() == "http" && url.scheme() != "http" {
+                    return Err(format!("its jwks_uri {} is plain http: use https", shown(&jwks)));
+                }
                 jwks
             }
         };
@@ -304,9 +347,11 @@ fn get(url: &Url, deadline: Instant) -> Result<(Vec<u8>, Option<Duration>), Stri
     }
     let max_age = max_age(res.headers().get_all("cache-control").iter().filter_map(|v| v.to_str().ok()));
     let mut body = Vec::new();
-    res.take(MAX_BODY + 1).read_to_end(&mut body).map_err(|_| format!("{url}: the answer broke off or timed out"))?;
+    res.take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .map_err(|_| format!("{}: the answer broke off or timed out", shown(url)))?;
     if body.len() as u64 > MAX_BODY {
-        return Err(format!("{url}: the answer is larger than {MAX_BODY} bytes"));
+        return Err(format!("{}: the answer is larger than {MAX_BODY} bytes", shown(url)));
     }
     Ok((body, max_age))
 }
@@ -347,13 +392,7 @@ pub fn usable_keys(body: &[u8], algorithm: Algorithm) -> Result<Vec<Key>, String
         if jwk.common.key_algorithm.is_some_and(|a| format!("{a:?}") != format!("{algorithm:?}")) {
             continue;
         }
-        let fits = matches!(
-            (&jwk.algorithm, algorithm),
-            (jsonwebtoken::jwk::AlgorithmParameters::RSA(_), Algorithm::RS256)
-                | (jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_), Algorithm::ES256)
-                | (jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA)
-        );
-        if !fits {
+        if !can_verify(&jwk.algorithm, algorithm) {
             continue;
         }
         let Ok(key) = DecodingKey::from_jwk(&jwk) else { continue };
@@ -372,38 +411,63 @@ pub fn usable_keys(body: &[u8], algorithm: Algorithm) -> Result<Vec<Key>, String
     Ok(keys)
 }
 
-/// The thread that keeps every provider's set fresh; stops when dropped.
+/// Whether a key's parameters can verify tokens of `algorithm`: RSA of 2048 to 16384 bits for
+/// RS256 (the crypto library refuses shorter ones), P-256 with 32-byte coordinates for ES256,
+/// Ed25519 with a 32-byte key for EdDSA. Anything else would load and then fail every token.
+fn can_verify(params: &jsonwebtoken::jwk::AlgorithmParameters, algorithm: Algorithm) -> bool {
+    use base64::Engine;
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
+    let bytes = |b64: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b64.trim_end_matches('=')).ok();
+    let len = |b64: &str| bytes(b64).map(|b| b.len());
+    match (params, algorithm) {
+        (AlgorithmParameters::RSA(rsa), Algorithm::RS256) => {
+            let modulus = bytes(&rsa.n).map(|n| n.len() - n.iter().take_while(|b| **b == 0).count());
+            modulus.is_some_and(|n| (256..=2048).contains(&n)) && len(&rsa.e).is_some_and(|e| (1..=8).contains(&e))
+        }
+        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES256) => {
+            ec.curve == EllipticCurve::P256 && len(&ec.x) == Some(32) && len(&ec.y) == Some(32)
+        }
+        (AlgorithmParameters::OctetKeyPair(okp), Algorithm::EdDSA) => {
+            okp.curve == EllipticCurve::Ed25519 && len(&okp.x) == Some(32)
+        }
+        _ => false,
+    }
+}
+
+/// The threads that keep the providers' sets fresh, one per issuer so that a slow provider
+/// delays no other; they stop when this is dropped (within one fetch, at most [`TIMEOUT`]).
 pub struct Refresher {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Refresher {
     /// Starts fetching at once; nothing waits for the first answer.
     pub fn start(remotes: Vec<Arc<RemoteKeys>>) -> Refresher {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = (!remotes.is_empty()).then(|| {
-            std::thread::Builder::new()
-                .name("helhed-keys".into())
-                .spawn(move || {
-                    while !flag.load(Ordering::SeqCst) {
-                        for remote in &remotes {
+        let threads = remotes
+            .into_iter()
+            .map(|remote| {
+                let flag = stop.clone();
+                std::thread::Builder::new()
+                    .name("helhed-keys".into())
+                    .spawn(move || {
+                        while !flag.load(Ordering::SeqCst) {
                             remote.refresh_if_due();
+                            std::thread::sleep(Duration::from_millis(250));
                         }
-                        std::thread::sleep(Duration::from_millis(250));
-                    }
-                })
-                .expect("the key refresher thread starts")
-        });
-        Refresher { stop, thread }
+                    })
+                    .expect("a key refresher thread starts")
+            })
+            .collect();
+        Refresher { stop, threads }
     }
 }
 
 impl Drop for Refresher {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }
@@ -440,6 +504,36 @@ mod tests {
         assert_eq!(keep_for(None), MIN_REFRESH);
         assert_eq!(MIN_REFRESH, Duration::from_secs(300));
         assert_eq!(MAX_REFRESH, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn keys_that_could_never_verify_are_passed_over() {
+        use base64::Engine;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let rsa = |bits: usize| {
+            let mut n = vec![0xc5u8; bits / 8];
+            n[bits / 8 - 1] |= 1;
+            format!(r#"{{"kty":"RSA","kid":"r{bits}","n":"{}","e":"AQAB"}}"#, b64(&n))
+        };
+        let set = |key: String| format!(r#"{{"keys":[{key}]}}"#);
+        assert!(usable_keys(set(rsa(1024)).as_bytes(), Algorithm::RS256).is_err(), "1024-bit RSA");
+        assert!(usable_keys(set(rsa(512)).as_bytes(), Algorithm::RS256).is_err(), "512-bit RSA");
+        assert!(usable_keys(set(rsa(2048)).as_bytes(), Algorithm::RS256).is_ok(), "2048-bit RSA");
+        let p384 = format!(r#"{{"kty":"EC","crv":"P-384","kid":"p","x":"{}","y":"{}"}}"#, b64(&[1; 48]), b64(&[2; 48]));
+        assert!(usable_keys(set(p384).as_bytes(), Algorithm::ES256).is_err(), "P-384 under ES256");
+        let short = format!(r#"{{"kty":"EC","crv":"P-256","kid":"s","x":"{}","y":""}}"#, b64(&[1; 32]));
+        assert!(usable_keys(set(short).as_bytes(), Algorithm::ES256).is_err(), "an empty coordinate");
+        let okp = |x: &[u8]| format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"o","x":"{}"}}"#, b64(x));
+        assert!(usable_keys(set(okp(&[3; 31])).as_bytes(), Algorithm::EdDSA).is_err(), "a 31-byte Ed25519 key");
+        assert!(usable_keys(set(okp(&[3; 32])).as_bytes(), Algorithm::EdDSA).is_ok());
+    }
+
+    #[test]
+    fn what_a_provider_says_is_cut_short_and_urls_lose_their_query() {
+        let url = Url::parse("https://u:p@idp.example/keys?api_key=secret#x").unwrap();
+        assert_eq!(shown(&url), "https://idp.example/keys");
+        assert_eq!(clip(&"é".repeat(500), 300).chars().count(), 301);
+        assert_eq!(clip("short", 300), "short");
     }
 
     #[test]

@@ -162,6 +162,13 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
             _ => "the token is malformed",
         })?;
     let claims = data.claims;
+    // An OpenID Connect ID token says who signed in to some client; it is no access token for
+    // this service (Keycloak marks it `typ: ID`; a header `typ` of `id_token+jwt` says the same).
+    let id_token = claims.get("typ").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("id"))
+        || header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("id_token+jwt"));
+    if id_token {
+        return Err("the token is an ID token, not an access token".into());
+    }
     let names = &issuer.claims;
     let sub = match claim(&claims, &names.sub) {
         None => return Err("the token lacks a required claim (exp, iss, aud, sub)".into()),
@@ -198,7 +205,17 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
     if roles.is_empty() {
         return Err("the token has no role".into());
     }
-    let roles = roles.iter().map(|r| Role::parse(r)).collect::<Option<Vec<_>>>().ok_or("unknown role")?;
+    let roles = if issuer.from_provider() {
+        // An identity provider's roles claim also holds other applications' roles (Keycloak's
+        // default realm roles, an Entra app's other roles): those are passed over.
+        let mine: Vec<Role> = roles.iter().filter_map(|r| Role::parse(r)).collect();
+        if mine.is_empty() {
+            return Err("the token has none of Helhed's roles (caseworker, leader, admin, auditor, system)".into());
+        }
+        each_once(mine)
+    } else {
+        roles.iter().map(|r| Role::parse(r)).collect::<Option<Vec<_>>>().ok_or("unknown role")?
+    };
     Ok(Principal {
         iss: issuer.iss.clone(),
         sub,
@@ -208,6 +225,17 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
         request_id: request_id.to_string(),
         trace: None,
     })
+}
+
+/// Each role once, in the order first named.
+fn each_once(roles: Vec<Role>) -> Vec<Role> {
+    let mut once = Vec::with_capacity(roles.len());
+    for role in roles {
+        if !once.contains(&role) {
+            once.push(role);
+        }
+    }
+    once
 }
 
 /// [`verify`], and when the token names a key its identity provider's set lacks, one fetch of
