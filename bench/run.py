@@ -221,6 +221,11 @@ def run_size(args, size, issuers_dir):
     if args.endpoints:
         endpoints = {k: v for k, v in endpoints.items() if k in args.endpoints}
     results = {}
+    previous = {}
+    # A/B: the previous build serves the same database on its own port; each measurement of this
+    # build is followed at once by the same measurement of the previous one, so that both see the
+    # same machine, the same data and the same caches.
+    prev_svc = Service(args.baseline, db_url, issuers, args.pool) if args.baseline else None
     peak_rss = 0
     for name, oha_args in endpoints.items():
         for conc in args.concurrency:
@@ -242,7 +247,16 @@ def run_size(args, size, issuers_dir):
             results[(name, conc)] = r
             print(f"  {size:>8} {name:<28} c={conc:<3} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
                   f"rss {r['rss_mib']:.0f} MiB  {r['statuses']}", flush=True)
+            if prev_svc:
+                prev_args = [a.replace(svc.base, prev_svc.base) for a in oha_args]
+                oha(prev_args, conc, args.warmup)
+                pr = oha(prev_args, conc, args.seconds)
+                previous[(name, conc)] = pr
+                print(f"  {size:>8} {name:<28} c={conc:<3} {pr['rps']:8.0f} req/s  p50 {pr['p50_ms']:7.2f} ms  "
+                      f"p99 {pr['p99_ms']:7.2f} ms  (previous build)  {pr['statuses']}", flush=True)
     svc.stop()
+    if prev_svc:
+        prev_svc.stop()
     baselines = {}
     for script, name in [("get_case.sql", "GET case"), ("spend.sql", "POST spend")]:
         if name not in endpoints:
@@ -259,7 +273,7 @@ def run_size(args, size, issuers_dir):
             print(f"  {size:>8} pgbench get_case.sql (synchronous_commit=off) c={conc:<3} {b['tps']:8.0f} tps", flush=True)
     plans = explain_lists(admin, db, (args.binary, db_url, issuers), args.pg_log, leader, caseworker) if args.pg_log else []
     return {"size": size, "load_seconds": load_seconds, "db_bytes": db_bytes, "results": results, "baselines": baselines,
-            "peak_rss_mib": peak_rss / 1024, "plans": plans, "undurable": undurable}
+            "peak_rss_mib": peak_rss / 1024, "plans": plans, "undurable": undurable, "previous": previous}
 
 
 def machine():
@@ -310,6 +324,21 @@ def report(args, runs):
             bare = f"{base['p50_ms']:.2f} / {base['p99_ms']:.2f}" if base else "—"
             spread = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else 0
             w(f"| {name} | {conc} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {spread:.1f} | {tps} | {bare} | {ratio} |")
+        w("")
+    if any(run["previous"] for run in runs):
+        w(f"## A/B: this build against {args.baseline_label}")
+        w("")
+        w("Both builds served the same database in the same run, each measurement of this build followed at once by "
+          "the same measurement of the previous build.")
+        w("")
+        w("| cases | endpoint | conn | previous req/s | req/s | gain | previous p50 / p99 ms | p50 / p99 ms |")
+        w("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for run in runs:
+            for (name, conc), pr in run["previous"].items():
+                r = run["results"][(name, conc)]
+                gain = r["rps"] / pr["rps"] if pr["rps"] else 0
+                w(f"| {run['size']:,} | {name} | {conc} | {pr['rps']:.0f} | {r['rps']:.0f} | {gain:.2f}× | "
+                  f"{pr['p50_ms']:.2f} / {pr['p99_ms']:.2f} | {r['p50_ms']:.2f} / {r['p99_ms']:.2f} |".replace(",", " "))
         w("")
     if len(runs) > 1:
         small, large = runs[0], runs[-1]
@@ -390,6 +419,9 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--pool", type=int, default=8)
     p.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"))
+    p.add_argument("--baseline", default=None,
+                   help="a previous build of the service, measured A/B against this one in the same run")
+    p.add_argument("--baseline-label", default="the previous build")
     p.add_argument("--endpoints", nargs="+", default=None,
                    help="only these endpoints (e.g. 'GET case'); for trying a change, with --out elsewhere")
     args = p.parse_args()

@@ -233,14 +233,18 @@ async fn a_rotation_needs_no_restart() {
     let state = wait_loaded(&app, iss, Duration::from_secs(10)).await;
     assert_eq!((state["source"].as_str(), state["keys"].as_u64()), (Some("jwks_url"), Some(1)), "{state}");
     assert!(state["fetched_at"].is_string(), "{state}");
-    assert_eq!(call(&app, &token("e1", &caseworker(iss))).await.0, 200);
+    // The same token twice: the second time it comes from the verified-token cache.
+    let old = token("e1", &caseworker(iss));
+    assert_eq!(call(&app, &old).await.0, 200);
+    assert_eq!(call(&app, &old).await.0, 200);
     let fetched = provider.fetches();
 
     // The provider rotates: the new key is published, the old one withdrawn.
     provider.set_kids(&["e2"]);
     assert_eq!(call(&app, &token("e2", &caseworker(iss))).await.0, 200, "the new key's token passes at once");
     assert_eq!(provider.fetches(), fetched + 1, "one fetch for the unknown kid");
-    let (status, detail) = call(&app, &token("e1", &caseworker(iss))).await;
+    // The withdrawn key's token fails, even the very token verified (and remembered) before.
+    let (status, detail) = call(&app, &old).await;
     assert_eq!((status, detail.as_str()), (401, "the issuer holds no such key (kid)"), "the removed key's token fails");
     assert_eq!(readiness(&app, iss).await["keys"], 1);
 

@@ -109,6 +109,14 @@ impl Issuer {
         self.signing.as_ref().map(|k| (k, kid))
     }
 
+    /// Which of its key sets the issuer holds (see [`super::cache`]); a file's never changes.
+    pub fn key_generation(&self) -> u64 {
+        match &self.keys {
+            Keys::Fixed(_) => 0,
+            Keys::Remote(remote) => remote.generation(),
+        }
+    }
+
     /// Whether the issuer is an identity provider (its keys fetched), whose tokens serve other
     /// applications too.
     pub fn from_provider(&self) -> bool {
@@ -135,6 +143,8 @@ impl Issuer {
 pub struct Issuers {
     by_iss: HashMap<String, Issuer>,
     pub audience: String,
+    /// Tokens verified lately, so that a signature is not checked again with every request.
+    pub verified: super::cache::TokenCache,
 }
 
 impl Issuers {
@@ -187,7 +197,7 @@ impl Issuers {
                 return Err(format!("issuer {iss:?} is listed twice"));
             }
         }
-        Ok(Issuers { by_iss, audience: audience.to_string() })
+        Ok(Issuers { by_iss, audience: audience.to_string(), verified: Default::default() })
     }
 }
 

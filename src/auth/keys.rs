@@ -165,6 +165,8 @@ pub struct RemoteKeys {
     fetching: tokio::sync::Mutex<()>,
     /// Fetches attempted, for tests and metrics.
     attempts: std::sync::atomic::AtomicU64,
+    /// Bumped with every set fetched: tokens verified under an earlier one are verified again.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl RemoteKeys {
@@ -183,7 +185,13 @@ impl RemoteKeys {
             }),
             fetching: tokio::sync::Mutex::new(()),
             attempts: Default::default(),
+            generation: Default::default(),
         }
+    }
+
+    /// Which set is held: changes whenever a fetched set replaces the one before.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// The keys held now (empty until the first fetch succeeds).
@@ -261,6 +269,7 @@ impl RemoteKeys {
                     log::info!("keys: issuer {} holds {} keys", crate::logging::value(&self.iss), keys.len());
                 }
                 held.keys = Arc::new(keys);
+                self.generation.fetch_add(1, Ordering::SeqCst);
                 held.fetched_at = Some(Utc::now());
                 held.next_refresh = Instant::now() + keep_for(max_age);
                 held.failures = 0;

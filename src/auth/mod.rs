@@ -2,6 +2,7 @@
 //! keys, become a [`Principal`]. Every path under `/api/v1` passes through [`authenticate`], so
 //! no handler can forget it.
 
+pub mod cache;
 pub mod issuers;
 pub mod keys;
 
@@ -117,8 +118,24 @@ fn claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     })
 }
 
-/// Verifies a bearer token and returns the principal, or the reason for a 401.
+/// Verifies a bearer token and returns the principal, or the reason for a 401. A token verified
+/// lately under the same keys is not checked again ([`cache`]).
 pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Principal, Refused> {
+    let key = cache::key(token);
+    let now = std::time::Instant::now();
+    let keys_now = |iss: &str| issuers.get(iss).map(issuers::Issuer::key_generation);
+    if let Some(mut principal) = issuers.verified.get(&key, now, keys_now) {
+        principal.request_id = request_id.to_string();
+        return Ok(principal);
+    }
+    let (principal, exp, generation) = verify_token(issuers, token, request_id)?;
+    issuers.verified.put(key, &principal, exp, generation, now);
+    Ok(principal)
+}
+
+/// Every check of a token: the principal, the token's `exp`, and the key generation of its
+/// issuer read before its key was.
+fn verify_token(issuers: &Issuers, token: &str, request_id: &str) -> Result<(Principal, i64, u64), Refused> {
     let header =
         jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed or its algorithm is not allowed")?;
     if names_critical_extensions(token) {
@@ -138,6 +155,7 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
     if header.alg != issuer.algorithm {
         return Err("the token's algorithm is not its issuer's".into());
     }
+    let generation = issuer.key_generation();
     let key = match issuer.key_for(header.kid.as_deref()) {
         Lookup::Found(key) => key,
         Lookup::Missing => return Err("the issuer holds no such key (kid)".into()),
@@ -216,7 +234,8 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
     } else {
         roles.iter().map(|r| Role::parse(r)).collect::<Option<Vec<_>>>().ok_or("unknown role")?
     };
-    Ok(Principal {
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    let principal = Principal {
         iss: issuer.iss.clone(),
         sub,
         dept,
@@ -224,7 +243,8 @@ pub fn verify(issuers: &Issuers, token: &str, request_id: &str) -> Result<Princi
         name: name.filter(|n| !n.trim().is_empty()),
         request_id: request_id.to_string(),
         trace: None,
-    })
+    };
+    Ok((principal, exp, generation))
 }
 
 /// Each role once, in the order first named.
