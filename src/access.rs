@@ -19,6 +19,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::auth::Principal;
+use crate::db::fixed;
 use crate::domain::consent::ConsentKind;
 use crate::domain::{Department, MemberRole, Role};
 use crate::error::AppError;
@@ -64,7 +65,7 @@ pub fn feed_cases(p: &Principal) -> CaseFilter {
 /// statistics carry only counts and durations, never a person.
 pub fn statistics_cases(p: &Principal) -> CaseFilter {
     if p.has(Role::Admin) {
-        Box::new(diesel::dsl::sql::<Bool>("TRUE"))
+        Box::new(fixed::<Bool>("TRUE"))
     } else {
         takes_part(p)
     }
@@ -128,17 +129,16 @@ fn always_involved(dept: Department) -> CaseFilter {
 /// department; the referral's other involved departments only while a current `data_sharing`
 /// consent of the case names them (given by today, not expired, not withdrawn).
 fn department_involved(department: Department) -> CaseFilter {
-    use diesel::dsl::sql;
     use diesel::sql_types::Date;
     let dept = department.as_str().to_string();
-    let today = || sql::<Date>("CURRENT_DATE");
+    let today = || fixed::<Date>("CURRENT_DATE");
     let shared =
         consents::table
             .filter(consents::kind.eq(ConsentKind::DataSharing.as_str()))
             .filter(consents::withdrawn_on.is_null())
             .filter(consents::given_on.le(today()))
             .filter(consents::expires_on.is_null().or(
-                consents::expires_on.ge(sql::<diesel::sql_types::Nullable<Date>>("CURRENT_DATE")).assume_not_null(),
+                consents::expires_on.ge(fixed::<diesel::sql_types::Nullable<Date>>("CURRENT_DATE")).assume_not_null(),
             ))
             .filter(consents::departments.contains(vec![dept.clone()]))
             .select(consents::case_id);

@@ -210,6 +210,83 @@ pub fn purpose_for(p: &Principal, status: Option<CaseStatus>) -> Purpose {
     }
 }
 
+/// A read of one case that writes its own audit row, in one statement:
+///
+/// ```sql
+/// WITH seen AS (INSERT INTO audit_log (…) SELECT <the caller>, 'read', 'case', cases.id, …
+///               FROM cases WHERE cases.id = $id AND <the access rule> RETURNING case_id)
+/// <query>
+/// ```
+///
+/// The row is inserted from the case the access rule lets through, and `query` must read only
+/// the case the row names ([`recorded_case`]): nothing is answered that is not on record, no row
+/// is written for a case not answered, and the one statement commits both, durably, before
+/// the answer leaves. The purpose follows the case's status as [`purpose_for`] says, as a
+/// `CASE` over every status.
+pub struct CaseRead<Q> {
+    actor: Actor,
+    case_id: Uuid,
+    purpose: String,
+    visible: crate::access::CaseFilter,
+    query: Q,
+}
+
+/// Wraps `query` (a read of the case `case_id`) into the statement that records it.
+pub fn case_read<Q>(p: &Principal, case_id: Uuid, query: Q) -> CaseRead<Q> {
+    let mut purpose = String::from("CASE \"cases\".\"status\"");
+    for status in CaseStatus::ALL {
+        purpose.push_str(&format!(" WHEN '{}' THEN '{}'", status.as_str(), purpose_for(p, Some(*status)).as_str()));
+    }
+    purpose.push_str(&format!(" ELSE '{}' END", purpose_for(p, None).as_str()));
+    CaseRead { actor: Actor::from(p), case_id, purpose, visible: crate::access::visible_cases(p), query }
+}
+
+/// The filter a query wrapped by [`case_read`] reads its case through: the case its audit row
+/// names, and no other.
+pub fn recorded_case() -> crate::access::CaseFilter {
+    Box::new(crate::db::fixed::<diesel::sql_types::Bool>(r#""cases"."id" IN (SELECT "case_id" FROM "seen")"#))
+}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_builder::QueryFragment<diesel::pg::Pg>
+    for CaseRead<Q>
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Text, Uuid as SqlUuid};
+        // `seen` is the name [`recorded_case`] reads the row by.
+        out.push_sql("WITH \"seen\" AS (INSERT INTO \"audit_log\" (\"actor_iss\", \"actor_sub\", \"actor_dept\", \"action\", \"resource\", \"resource_id\", \"case_id\", \"citizen_id\", \"purpose\", \"status\", \"request_id\", \"case_ids\", \"citizen_ids\") SELECT ");
+        out.push_bind_param::<Text, _>(&self.actor.iss)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.actor.sub)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.actor.dept)?;
+        out.push_sql(&format!(
+            ", '{}', 'case', \"cases\".\"id\", \"cases\".\"id\", \"cases\".\"citizen_id\", ",
+            Action::Read.as_str()
+        ));
+        out.push_sql(&self.purpose);
+        out.push_sql(", 200, ");
+        out.push_bind_param::<Text, _>(&self.actor.request_id)?;
+        out.push_sql(", '{}', '{}' FROM \"cases\" WHERE \"cases\".\"id\" = ");
+        out.push_bind_param::<SqlUuid, _>(&self.case_id)?;
+        out.push_sql(" AND (");
+        self.visible.walk_ast(out.reborrow())?;
+        out.push_sql(") RETURNING \"case_id\") ");
+        self.query.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for CaseRead<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> diesel::query_builder::QueryId for CaseRead<Q> {
+    type QueryId = ();
+    // The statement is cached by its text, which depends only on the caller's kind.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> RunQueryDsl<PgConnection> for CaseRead<Q> {}
+
 /// Records an access in the current transaction.
 pub fn record(conn: &mut PgConnection, p: &Principal, entry: Entry) -> Result<(), AppError> {
     insert(conn, &Actor::from(p), &entry)

@@ -350,3 +350,50 @@ pub fn grant_service_role(database_url: &str, role: &str) -> Result<(), String> 
     ))
     .map_err(|e| format!("granting rights to {role}: {e}"))
 }
+
+/// A fixed piece of SQL as a diesel expression (`CURRENT_DATE`, a correlated subquery), for
+/// what diesel's DSL cannot say. Unlike diesel's `sql()`, which marks any statement it is part
+/// of as unsafe to cache (its text may come from anywhere), this one takes only a `&'static str`
+/// and leaves the statement in the connection's prepared-statement cache: PostgreSQL parses and
+/// plans it once per connection, not on every request (docs/performance.md).
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed<ST> {
+    sql: &'static str,
+    sql_type: std::marker::PhantomData<ST>,
+}
+
+/// `sql` as an expression of the SQL type `ST`.
+pub const fn fixed<ST>(sql: &'static str) -> Fixed<ST> {
+    Fixed { sql, sql_type: std::marker::PhantomData }
+}
+
+impl<ST: diesel::expression::TypedExpressionType> diesel::Expression for Fixed<ST> {
+    type SqlType = ST;
+}
+
+impl<ST> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Fixed<ST> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(self.sql);
+        Ok(())
+    }
+}
+
+impl<ST> diesel::query_builder::QueryId for Fixed<ST> {
+    type QueryId = ();
+    // Cached by the statement's text, which the `&'static str` fixes.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST, QS> diesel::expression::SelectableExpression<QS> for Fixed<ST> where
+    Fixed<ST>: diesel::expression::AppearsOnTable<QS>
+{
+}
+
+impl<ST, QS> diesel::expression::AppearsOnTable<QS> for Fixed<ST> where Fixed<ST>: diesel::Expression {}
+
+impl<ST, GB> diesel::expression::ValidGrouping<GB> for Fixed<ST> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}

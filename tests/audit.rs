@@ -230,6 +230,45 @@ async fn every_access_to_personal_data_is_one_entry_with_actor_purpose_status_an
 }
 
 #[tokio::test]
+async fn a_case_read_is_recorded_for_the_purpose_of_the_stage_the_case_is_at() {
+    // GET case writes its audit row in the statement that reads the case; the purpose comes
+    // from the case's status there, and must say what `purpose_for` says for every status.
+    let world = World::new().await;
+    let app = &world.app;
+    let (citizen, case) = refer(app, 40).await;
+    let rita = app.as_(REFERRER);
+    let mut conn = app.conn();
+    for (status, purpose) in [
+        ("referred", "referral"),
+        ("awaiting_committee", "committee"),
+        ("declined", "screening"),
+        ("active", "coordination"),
+        ("closed", "coordination"),
+    ] {
+        conn.batch_execute(&format!("UPDATE cases SET status = '{status}' WHERE id = '{case}'")).unwrap();
+        let rid = format!("stage-{status}");
+        send(app, Method::GET, &format!("/api/v1/cases/{case}"), &rita, None, &rid).await.expect(200);
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) FROM audit_log WHERE request_id = '{rid}' AND action = 'read' AND resource = 'case' \
+                 AND resource_id = '{case}' AND case_id = '{case}' AND citizen_id = '{citizen}' AND purpose = '{purpose}' \
+                 AND status = 200 AND actor_iss = '{TEST_ISSUER}' AND actor_sub = 'rita' AND actor_dept = 'social' \
+                 AND case_ids = '{{}}' AND citizen_ids = '{{}}' AND filters IS NULL"
+            )),
+            1,
+            "{status}: one entry, for {purpose}"
+        );
+        assert_eq!(app.count(&format!("SELECT count(*) FROM audit_log WHERE request_id = '{rid}'")), 1, "{status}");
+    }
+    // a system reads for integration, whatever the stage
+    send(app, Method::GET, &format!("/api/v1/cases/{case}"), &app.as_(SYSTEM), None, "stage-system").await.expect(200);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE request_id = 'stage-system' AND purpose = 'integration' AND status = 200"),
+        1
+    );
+}
+
+#[tokio::test]
 async fn registering_a_known_citizen_again_is_recorded_as_a_read() {
     let world = World::new().await;
     let app = &world.app;

@@ -5,9 +5,17 @@ use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
+use diesel::pg::sql_types::Record;
+use diesel::pg::Pg;
+use diesel::sql_types::{Array, Bool, Date, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+
 use crate::access;
 use crate::auth::Principal;
+use crate::db::fixed;
+use crate::domain::consent::Consent;
 use crate::schema::{cases, citizens, committees};
+use crate::store::consents::rule as consent_rule;
+use crate::store::plans::{BackgroundMember, ParticipationNote};
 
 /// A case as the service reads it. Only a case erased by the retention job lacks its citizen and
 /// age, and no one sees an erased case ([`access::visible_cases`]), so every row read here has
@@ -125,20 +133,76 @@ pub struct CaseContext {
     pub committee_name: String,
 }
 
-/// The case with its citizen and committee, if the principal may see it: one statement where
-/// three would do, since it is the most frequent read.
-pub fn find_visible_in_context(
+/// A case with everything its view shows: its citizen and committee, its plan's head, its
+/// background group, the participation notes and the consents.
+pub struct WholeCase {
+    pub case: CaseRow,
+    pub context: CaseContext,
+    pub parts: CaseParts,
+}
+
+/// What a case's view shows of the case's other tables.
+pub struct CaseParts {
+    /// The latest adopted plan version: its number, kind and adoption.
+    pub plan: Option<(i32, String, DateTime<Utc>)>,
+    /// In its order.
+    pub background_group: Vec<BackgroundMember>,
+    /// By date, then as recorded.
+    pub participation: Vec<ParticipationNote>,
+    /// As the rules read them, oldest first; rows of an unknown vocabulary left out.
+    pub consents: Vec<Consent>,
+}
+
+type PlanHeadSql = Nullable<Record<(Int4, Text, Timestamptz)>>;
+type BackgroundSql = Array<Record<(SqlUuid, Text, Text, Text, Text, Int4)>>;
+type ParticipationSql = Array<Record<(SqlUuid, SqlUuid, Date, Text, Nullable<Text>, Timestamptz, Text, Text, Text)>>;
+type ConsentSql = Array<Record<(Text, Text, Date, Nullable<Date>, Bool, Array<Text>)>>;
+
+type PartsColumns = (
+    Option<(i32, String, DateTime<Utc>)>,
+    Vec<(Uuid, String, String, String, String, i32)>,
+    Vec<(Uuid, Uuid, NaiveDate, String, Option<String>, DateTime<Utc>, String, String, String)>,
+    Vec<(String, String, NaiveDate, Option<NaiveDate>, bool, Vec<String>)>,
+);
+
+/// The context as subqueries return it: nullable, though the foreign keys make each present.
+type ContextColumns = (Option<String>, Option<NaiveDate>, Option<String>);
+
+/// The row of [`WholeQuery`].
+pub type WholeRow = (CaseRow, ContextColumns, PartsColumns);
+
+type WholeSql = (
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<CaseRow, Pg>>,
+    (Nullable<Text>, Nullable<Date>, Nullable<Text>),
+    (PlanHeadSql, BackgroundSql, ParticipationSql, ConsentSql),
+);
+
+/// The one statement that reads a whole case ([`read_whole`]).
+pub type WholeQuery = diesel::internal::table_macro::BoxedSelectStatement<
+    'static,
+    WholeSql,
+    diesel::internal::table_macro::FromClause<cases::table>,
+    Pg,
+>;
+
+/// Reads the case `id` with everything its view shows, in one statement: the citizen, the
+/// committee and the case's other tables come as subqueries on the case's row (the access rule
+/// is a predicate over `cases` alone), each list an array of rows. `through` narrows the case
+/// further (the access rule, or the audit row of the read); `wrap` may wrap the statement
+/// (into the read that records itself, `audit::case_read`).
+pub fn read_whole<W>(
     conn: &mut PgConnection,
-    p: &Principal,
     id: Uuid,
-) -> QueryResult<Option<(CaseRow, CaseContext)>> {
-    // The visibility rule is a predicate over `cases` alone, so the citizen and the committee
-    // come from subqueries on the case's row rather than from a join.
+    through: Option<access::CaseFilter>,
+    wrap: impl FnOnce(WholeQuery) -> W,
+) -> QueryResult<Option<WholeCase>>
+where
+    W: RunQueryDsl<PgConnection> + for<'a> diesel::query_dsl::LoadQuery<'a, PgConnection, WholeRow>,
+{
     let citizen = citizens::table.filter(citizens::id.nullable().eq(cases::citizen_id));
     let committee = committees::table.filter(committees::id.eq(cases::committee_id));
-    let found: Option<(CaseRow, ContextColumns)> = cases::table
+    let mut query = cases::table
         .filter(cases::id.eq(id))
-        .filter(access::visible_cases(p))
         .select((
             CaseRow::as_select(),
             (
@@ -146,25 +210,69 @@ pub fn find_visible_in_context(
                 citizen.select(citizens::birth_date).single_value(),
                 committee.select(committees::name).single_value(),
             ),
+            (
+                fixed::<PlanHeadSql>(
+                    "(SELECT ROW(v.version, v.kind, v.adopted_at) FROM plan_versions v \
+                     WHERE v.case_id = cases.id ORDER BY v.version DESC LIMIT 1)",
+                ),
+                fixed::<BackgroundSql>(
+                    "ARRAY(SELECT ROW(b.case_id, b.sub, b.department, b.name, b.side, b.position) \
+                     FROM background_members b WHERE b.case_id = cases.id ORDER BY b.position)",
+                ),
+                fixed::<ParticipationSql>(
+                    "ARRAY(SELECT ROW(n.id, n.case_id, n.on_date, n.form, n.citizen_view, n.recorded_at, \
+                     n.recorded_by_iss, n.recorded_by_sub, n.recorded_by_dept) FROM participation_notes n \
+                     WHERE n.case_id = cases.id ORDER BY n.on_date, n.id)",
+                ),
+                fixed::<ConsentSql>(
+                    "ARRAY(SELECT ROW(c.kind, c.given_by, c.given_on, c.expires_on, c.withdrawn_on IS NOT NULL, \
+                     c.departments) FROM consents c WHERE c.case_id = cases.id ORDER BY c.recorded_at, c.id)",
+                ),
+            ),
         ))
-        .first(conn)
-        .optional()?;
-    Ok(found.and_then(|(case, (name, birth_date, committee))| {
-        Some((case, CaseContext { citizen_name: name?, citizen_birth_date: birth_date?, committee_name: committee? }))
+        .into_boxed();
+    if let Some(through) = through {
+        query = query.filter(through);
+    }
+    let found: Option<WholeRow> = wrap(query).get_result(conn).optional()?;
+    Ok(found.and_then(|(case, (name, birth_date, committee), (plan, background, notes, consents))| {
+        let context = CaseContext { citizen_name: name?, citizen_birth_date: birth_date?, committee_name: committee? };
+        let parts = CaseParts {
+            plan,
+            background_group: background
+                .into_iter()
+                .map(|(case_id, sub, department, name, side, position)| BackgroundMember {
+                    case_id,
+                    sub,
+                    department,
+                    name,
+                    side,
+                    position,
+                })
+                .collect(),
+            participation: notes
+                .into_iter()
+                .map(|(id, case_id, on_date, form, citizen_view, recorded_at, iss, sub, dept)| ParticipationNote {
+                    id,
+                    case_id,
+                    on_date,
+                    form,
+                    citizen_view,
+                    recorded_at,
+                    recorded_by_iss: iss,
+                    recorded_by_sub: sub,
+                    recorded_by_dept: dept,
+                })
+                .collect(),
+            consents: consents
+                .iter()
+                .filter_map(|(kind, given_by, given_on, expires_on, withdrawn, departments)| {
+                    consent_rule(kind, given_by, *given_on, *expires_on, *withdrawn, departments)
+                })
+                .collect(),
+        };
+        Some(WholeCase { case, context, parts })
     }))
-}
-
-/// The context as subqueries return it: nullable, though the foreign keys make each present.
-type ContextColumns = (Option<String>, Option<NaiveDate>, Option<String>);
-
-/// The citizen and committee of a case.
-pub fn context(conn: &mut PgConnection, id: Uuid) -> QueryResult<CaseContext> {
-    cases::table
-        .inner_join(citizens::table)
-        .inner_join(committees::table)
-        .filter(cases::id.eq(id))
-        .select((citizens::name, citizens::birth_date, committees::name))
-        .first(conn)
 }
 
 /// The case, if the principal may see it, locked for the rest of the transaction so that
@@ -400,7 +508,7 @@ pub fn gauges(conn: &mut PgConnection) -> QueryResult<crate::metrics::Domain> {
         .filter(cases::status.eq("active"))
         .filter(
             cases::follow_up_on
-                .lt(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Date>>("current_date")),
+                .lt(crate::db::fixed::<diesel::sql_types::Nullable<diesel::sql_types::Date>>("current_date")),
         )
         .count()
         .get_result(conn)?;

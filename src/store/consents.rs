@@ -33,15 +33,27 @@ pub struct ConsentRow {
 impl ConsentRow {
     /// The consent as the rules read it; `None` for a row whose vocabulary is unknown.
     pub fn rule(&self) -> Option<Consent> {
-        Some(Consent {
-            kind: ConsentKind::parse(&self.kind)?,
-            given_by: GivenBy::parse(&self.given_by)?,
-            given_on: self.given_on,
-            expires_on: self.expires_on,
-            withdrawn: self.withdrawn_on.is_some(),
-            departments: self.departments.iter().filter_map(|d| Department::parse(d)).collect(),
-        })
+        rule(&self.kind, &self.given_by, self.given_on, self.expires_on, self.withdrawn_on.is_some(), &self.departments)
     }
+}
+
+/// A consent as the rules read it, from its stored columns; `None` for an unknown vocabulary.
+pub fn rule(
+    kind: &str,
+    given_by: &str,
+    given_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    withdrawn: bool,
+    departments: &[String],
+) -> Option<Consent> {
+    Some(Consent {
+        kind: ConsentKind::parse(kind)?,
+        given_by: GivenBy::parse(given_by)?,
+        given_on,
+        expires_on,
+        withdrawn,
+        departments: departments.iter().filter_map(|d| Department::parse(d)).collect(),
+    })
 }
 
 pub struct NewConsent<'a> {

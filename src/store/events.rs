@@ -121,14 +121,14 @@ pub fn feed(
     after: (i64, i64),
     limit: i64,
 ) -> QueryResult<Vec<FeedRow>> {
+    use crate::db::fixed;
     use crate::schema::cases;
-    use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
 
     let (txid, id) = after;
     case_events::table
         .filter(case_events::txid.gt(txid).or(case_events::txid.eq(txid).and(case_events::id.gt(id))))
-        .filter(case_events::txid.lt(sql::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")))
+        .filter(case_events::txid.lt(fixed::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")))
         .filter(case_events::case_id.eq_any(cases::table.filter(filter).select(cases::id).into_boxed()))
         .order((case_events::txid.asc(), case_events::id.asc()))
         .limit(limit)

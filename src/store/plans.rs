@@ -49,16 +49,6 @@ pub fn latest_version(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Opt
         .first(conn)
 }
 
-/// The current plan version's number, kind and adoption time, without its content.
-pub fn latest_adopted(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Option<(i32, String, DateTime<Utc>)>> {
-    plan_versions::table
-        .filter(plan_versions::case_id.eq(case_id))
-        .order(plan_versions::version.desc())
-        .select((plan_versions::version, plan_versions::kind, plan_versions::adopted_at))
-        .first(conn)
-        .optional()
-}
-
 pub fn insert_version(conn: &mut PgConnection, version: &PlanVersion) -> QueryResult<()> {
     diesel::insert_into(plan_versions::table).values(version).execute(conn)?;
     Ok(())
@@ -174,14 +164,6 @@ pub fn add_participation(
         ))
         .returning(ParticipationNote::as_returning())
         .get_result(conn)
-}
-
-pub fn participation(conn: &mut PgConnection, case_id: Uuid) -> QueryResult<Vec<ParticipationNote>> {
-    participation_notes::table
-        .filter(participation_notes::case_id.eq(case_id))
-        .order((participation_notes::on_date.asc(), participation_notes::id.asc()))
-        .select(ParticipationNote::as_select())
-        .load(conn)
 }
 
 /// Stores a new plan version for a case, adopted by `decision_id`.

@@ -13,8 +13,8 @@ use crate::domain::plan::PlanKind;
 use crate::domain::{cpr, DeclineReason, ProblemArea, ScreeningOutcome, Side};
 use crate::domain::{CaseStatus, Department, Track};
 use crate::error::AppError;
-use crate::store::cases::CaseContext;
 use crate::store::cases::CaseRow;
+use crate::store::cases::{CaseContext, CaseParts};
 use crate::store::{self};
 use crate::views::BackgroundMemberRef;
 use crate::views::{CoordinatorRef, PersonRef};
@@ -56,17 +56,19 @@ pub fn person(sub: &Option<String>, name: &Option<String>, dept: &Option<String>
 
 /// The case's background group, in its order.
 pub fn background_group(conn: &mut diesel::PgConnection, case_id: Uuid) -> Result<Vec<BackgroundMemberRef>, AppError> {
-    Ok(store::plans::background_group(conn, case_id)?
-        .into_iter()
-        .filter_map(|m| {
-            Some(BackgroundMemberRef {
-                sub: m.sub,
-                name: m.name,
-                department: Department::parse(&m.department)?,
-                side: Side::parse(&m.side)?,
-            })
+    Ok(store::plans::background_group(conn, case_id)?.into_iter().filter_map(BackgroundMemberRef::from_row).collect())
+}
+
+impl BackgroundMemberRef {
+    /// A stored member; `None` for a row whose vocabulary is unknown.
+    fn from_row(m: store::plans::BackgroundMember) -> Option<BackgroundMemberRef> {
+        Some(BackgroundMemberRef {
+            sub: m.sub,
+            name: m.name,
+            department: Department::parse(&m.department)?,
+            side: Side::parse(&m.side)?,
         })
-        .collect())
+    }
 }
 
 /// The case's coordinator with how to reach them, when there is one.
@@ -226,23 +228,26 @@ impl ParticipationNoteView {
 }
 
 impl CaseView {
-    /// Assembles the view of a case the caller may see.
+    /// Assembles the view of a case the caller may see, reading the rest in one statement.
     pub fn load(conn: &mut diesel::PgConnection, c: CaseRow) -> Result<CaseView, AppError> {
-        let context = store::cases::context(conn, c.id)?;
-        CaseView::load_in(conn, c, context)
+        let whole = store::cases::read_whole(conn, c.id, None, |query| query)?.ok_or(AppError::NotFound)?;
+        CaseView::from_parts(c, whole.context, whole.parts)
     }
 
-    /// Assembles the view of a case whose citizen and committee are at hand.
-    pub fn load_in(conn: &mut diesel::PgConnection, c: CaseRow, context: CaseContext) -> Result<CaseView, AppError> {
+    /// The view of a case from what [`store::cases::read_whole`] read.
+    pub fn of(whole: store::cases::WholeCase) -> Result<CaseView, AppError> {
+        CaseView::from_parts(whole.case, whole.context, whole.parts)
+    }
+
+    fn from_parts(c: CaseRow, context: CaseContext, parts: CaseParts) -> Result<CaseView, AppError> {
         let internal = |what: &str| AppError::Internal(format!("stored {what} unreadable"));
-        let plan = store::plans::latest_adopted(conn, c.id)?.map(|(version, kind, adopted_at)| PlanRef {
+        let plan = parts.plan.map(|(version, kind, adopted_at)| PlanRef {
             version,
             kind: PlanKind::parse(&kind).unwrap_or(PlanKind::Indsatsplan),
             adopted_at,
         });
-        let background_group = background_group(conn, c.id)?;
-        let participation_notes =
-            store::plans::participation(conn, c.id)?.into_iter().filter_map(ParticipationNoteView::from_row).collect();
+        let background_group = parts.background_group.into_iter().filter_map(BackgroundMemberRef::from_row).collect();
+        let participation_notes = parts.participation.into_iter().filter_map(ParticipationNoteView::from_row).collect();
         let screening = match (&c.screening_outcome, c.screened_at, &c.screener_sub, &c.screener_dept) {
             (Some(outcome), Some(at), Some(sub), Some(dept)) => Some(Screening {
                 outcome: ScreeningOutcome::parse(outcome).ok_or_else(|| internal("screening"))?,
@@ -257,7 +262,7 @@ impl CaseView {
             }),
             _ => None,
         };
-        let consents = store::consents::rules_of_case(conn, c.id)?;
+        let consents = parts.consents;
         let today = Utc::now().date_naive();
         let consent = ConsentSummary {
             plan: consent::plan_state(&consents, today, cpr::age_on(context.citizen_birth_date, today) < 18),

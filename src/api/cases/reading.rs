@@ -52,13 +52,13 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
         .read(move |conn| {
             audit::on_case(conn, &p, id, audit::purpose_for(&p, None), |conn| {
                 access::require_case_role(&p)?;
-                let (case, context) = store::cases::find_visible_in_context(conn, &p, id)?
-                    .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
-                let purpose = audit::purpose_for(&p, Some(status_of(&case)?));
-                let citizen_id = case.citizen_id;
-                let view = CaseView::load_in(conn, case, context)?;
-                audit::record(conn, &p, Entry::case(Action::Read, purpose, id, citizen_id, 200))?;
-                Ok(view)
+                // One statement reads the case through the access rule, with everything its
+                // view shows, and writes the read's audit row.
+                let whole = store::cases::read_whole(conn, id, Some(audit::recorded_case()), |query| {
+                    audit::case_read(&p, id, query)
+                })?
+                .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
+                CaseView::of(whole)
             })
         })
         .await?;

@@ -1,0 +1,90 @@
+mod common;
+
+// The most frequent statements stay in each connection's prepared-statement cache, so that
+// PostgreSQL parses and plans them once per connection rather than on every request (at a
+// million cases planning the event feed took 2.5 ms, running it 0.4 ms: docs/performance.md).
+// diesel's `sql()` takes every statement it is part of out of that cache; `helhed::db::fixed`
+// does not. This runs the statements of GET case (for a person and for a department, whose
+// visibility rule reads today's consents) and of the event feed on one connection, as the
+// service's pool would, and asks PostgreSQL which of them it kept prepared.
+
+use common::world::{referral, World, ADULT_LEADER_SOC, REFERRER};
+use common::TEST_ISSUER;
+use diesel::{QueryableByName, RunQueryDsl};
+use helhed::auth::Principal;
+use helhed::domain::{Department, Role};
+use helhed::{access, audit, store};
+use serde_json::json;
+use uuid::Uuid;
+
+fn principal(sub: &str, dept: Department, role: Role) -> Principal {
+    Principal {
+        iss: TEST_ISSUER.to_string(),
+        sub: sub.to_string(),
+        dept,
+        roles: vec![role],
+        name: None,
+        request_id: "prepared".to_string(),
+        trace: None,
+    }
+}
+
+#[derive(QueryableByName)]
+struct Prepared {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+}
+
+fn prepared(conn: &mut diesel::PgConnection) -> Vec<String> {
+    diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load::<Prepared>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.statement)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_reads_of_a_case_and_the_event_feed_are_prepared_once_per_connection() {
+    let world = World::new().await;
+    let app = &world.app;
+    let rita = app.as_(REFERRER);
+    let citizen = app
+        .post("/api/v1/citizens", &rita, &json!({"cpr": common::world::cpr_for_age(40, 20), "name": "Test Borger"}))
+        .await
+        .expect(201)
+        .id();
+    let case: Uuid = app.post("/api/v1/cases", &rita, &referral(&citizen)).await.expect(201).id().parse().unwrap();
+
+    let person = principal(REFERRER.sub, Department::Social, Role::Caseworker);
+    let leader = principal(ADULT_LEADER_SOC.sub, Department::Social, Role::Leader);
+    let system = principal("social-sys", Department::Social, Role::System);
+    let mut conn = app.conn();
+    for _ in 0..3 {
+        for p in [&person, &leader] {
+            let whole = store::cases::read_whole(&mut conn, case, Some(audit::recorded_case()), |query| {
+                audit::case_read(p, case, query)
+            })
+            .unwrap();
+            assert_eq!(whole.map(|w| w.case.id), Some(case), "{} sees the case", p.sub);
+        }
+        let feed = store::events::feed(&mut conn, access::feed_cases(&system), (0, 0), 10).unwrap();
+        assert!(!feed.is_empty(), "the social department's feed carries the referral");
+    }
+    let statements = prepared(&mut conn);
+    let reads: Vec<&String> =
+        statements.iter().filter(|s| s.starts_with(r#"WITH "seen" AS (INSERT INTO "audit_log""#)).collect();
+    // one for the person's visibility rule, one for the department's
+    assert_eq!(reads.len(), 2, "GET case kept prepared for both kinds of caller: {statements:#?}");
+    assert!(
+        reads.iter().any(|s| s.contains("CURRENT_DATE")),
+        "the department's rule, with today's consents: {reads:#?}"
+    );
+    let feeds = statements.iter().filter(|s| s.contains("pg_snapshot_xmin")).count();
+    assert_eq!(feeds, 1, "the event feed kept prepared: {statements:#?}");
+    assert_eq!(
+        app.count(&format!("SELECT count(*) FROM audit_log WHERE request_id = 'prepared' AND case_id = '{case}'")),
+        6,
+        "each read recorded once"
+    );
+}
