@@ -60,6 +60,14 @@ async fn the_reads_of_a_case_and_the_event_feed_are_prepared_once_per_connection
     let leader = principal(ADULT_LEADER_SOC.sub, Department::Social, Role::Leader);
     let system = principal("social-sys", Department::Social, Role::System);
     let mut conn = app.conn();
+    // The feed shows an event once every older transaction on the server has ended, and other
+    // tests' transactions share the server: wait (bounded) until the referral's event shows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while store::events::feed(&mut conn, access::feed_cases(&system), (0, 0), 10).unwrap().is_empty()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     for _ in 0..3 {
         for p in [&person, &leader] {
             let whole = store::cases::read_whole(&mut conn, case, Some(audit::recorded_case()), |query| {
