@@ -20,7 +20,6 @@ use diesel::sql_types::Bool;
 
 use crate::auth::Principal;
 use crate::db::fixed;
-use crate::domain::consent::ConsentKind;
 use crate::domain::{Department, MemberRole, Role};
 use crate::error::AppError;
 use crate::schema::{background_members, case_presenters, cases, committee_members, committees, consents};
@@ -125,6 +124,12 @@ fn always_involved(dept: Department) -> CaseFilter {
     )
 }
 
+/// `data_sharing` as an SQL literal, not a parameter: the partial index `consents_current_sharing`
+/// holds only those rows, and PostgreSQL can use it in a generic plan only when the statement
+/// itself says so. With `kind = $n` the generic plan scans every consent, so the planner kept
+/// planning GET case and the event feed afresh on every request at 100 000 cases and more.
+const DATA_SHARING: &str = "'data_sharing'";
+
 /// Cases a department is involved in: always its committee's departments and the coordinator's
 /// department; the referral's other involved departments only while a current `data_sharing`
 /// consent of the case names them (given by today, not expired, not withdrawn).
@@ -134,7 +139,7 @@ fn department_involved(department: Department) -> CaseFilter {
     let today = || fixed::<Date>("CURRENT_DATE");
     let shared =
         consents::table
-            .filter(consents::kind.eq(ConsentKind::DataSharing.as_str()))
+            .filter(consents::kind.eq(fixed::<diesel::sql_types::Text>(DATA_SHARING)))
             .filter(consents::withdrawn_on.is_null())
             .filter(consents::given_on.le(today()))
             .filter(consents::expires_on.is_null().or(
@@ -279,6 +284,12 @@ mod tests {
             request_id: "r".into(),
             trace: None,
         }
+    }
+
+    #[test]
+    fn the_literal_of_the_sharing_consent_is_its_kind() {
+        let kind = crate::domain::consent::ConsentKind::DataSharing.as_str();
+        assert_eq!(DATA_SHARING, format!("'{kind}'"));
     }
 
     #[test]
