@@ -141,7 +141,43 @@ def pgbench(admin_url, db, script, conc, seconds, defines, durable=True):
     return {"tps": tps, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
 
 
-def explain_lists(admin_url, db, service_args, log_file, leader, caseworker, system):
+PLAN_RUNS = 8
+PROFILE_CONC, PROFILE_SECONDS = 16, 5
+
+
+def profile_statements(admin_url, db, service_args, endpoints):
+    """PostgreSQL's own time per request of each endpoint, split into planning and execution
+    (pg_stat_statements, loaded by scripts/bench with tracking off; it is switched on for the
+    service's role only for this pass, so the measurements above run without it)."""
+    if "pg_stat_statements" not in psql(admin_url, "SHOW shared_preload_libraries"):
+        return {}
+    psql(admin_url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", db)
+    psql(admin_url, f"ALTER ROLE {ROLE} SET pg_stat_statements.track = 'top'")
+    binary, db_url, issuers, pool = service_args
+    svc = Service(binary, db_url, issuers, pool)
+    profile = {}
+    try:
+        for name, oha_args in endpoints.items():
+            oha_args = [re.sub(r"http://127\.0\.0\.1:[0-9]+", svc.base, a) for a in oha_args]
+            oha(oha_args, PROFILE_CONC, 1)
+            psql(admin_url, "SELECT pg_stat_statements_reset()", db)
+            r = oha(oha_args, PROFILE_CONC, PROFILE_SECONDS)
+            requests = sum(int(v) for v in r["statuses"].values())
+            rows = psql(admin_url, "SELECT coalesce(sum(calls), 0) || ' ' || coalesce(sum(plans), 0) || ' ' || "
+                                   "coalesce(sum(total_plan_time), 0) || ' ' || coalesce(sum(total_exec_time), 0) "
+                                   f"FROM pg_stat_statements WHERE userid = '{ROLE}'::regrole "
+                                   f"AND dbid = (SELECT oid FROM pg_database WHERE datname = '{db}')", db)
+            calls, plans, plan_ms, exec_ms = (float(x) for x in rows.split())
+            if requests:
+                profile[name] = {"statements": calls / requests, "plans": plans / requests,
+                                 "plan_us": plan_ms * 1000 / requests, "exec_us": exec_ms * 1000 / requests}
+    finally:
+        svc.stop()
+        psql(admin_url, f"ALTER ROLE {ROLE} RESET pg_stat_statements.track")
+    return profile
+
+
+def explain_lists(admin_url, db, service_args, log_file, leader, caseworker, system, case_id):
     """The plans of the list endpoint's filters, as PostgreSQL ran them (auto_explain)."""
     settings = ["session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = 0",
                 "auto_explain.log_analyze = on", "auto_explain.log_buffers = on", "auto_explain.log_format = text"]
@@ -173,9 +209,29 @@ def explain_lists(admin_url, db, service_args, log_file, leader, caseworker, sys
         plan_lines = [line for line in plan.splitlines() if line.startswith(("  ", "\t")) or "Limit" in line]
         plans.append((name, "\n".join(plan_lines[:40]) or "(plan not captured)"))
     svc.stop()
+    # Generic or custom: PostgreSQL plans a prepared statement afresh for its first five runs, then
+    # keeps one generic plan if that is not dearer; otherwise it goes on planning every run. With
+    # one pooled connection every request runs the same prepared statement; a generic plan shows
+    # its parameters ($n) in its conditions, a custom one the caller's values.
+    svc = Service(binary, db_url, issuers, 1)
+    choices = []
+    for name, token, path, marker in [("GET case (leader of social)", leader, f"/api/v1/cases/{case_id}", 'WITH "seen"'),
+                                      ("the event feed (system of social)", system, "/api/v1/events?limit=50", "pg_snapshot_xmin")]:
+        start = os.path.getsize(log_file)
+        for _ in range(PLAN_RUNS):
+            req = urllib.request.Request(f"{svc.base}{path}", headers={"Authorization": f"Bearer {token}"})
+            urllib.request.urlopen(req, timeout=60).read()
+        time.sleep(0.5)
+        with open(log_file, errors="replace") as f:
+            f.seek(start)
+            runs = [c for c in f.read().split("LOG:  duration:") if marker in c and "Query Text" in c]
+        kinds = ["G" if re.search(r"(Cond|Filter): .*\$[0-9]", c.split("Query Text", 1)[1].split("\n", 1)[1]) else "C"
+                 for c in runs]
+        choices.append((name, "".join(kinds)))
+    svc.stop()
     for s in settings:
         psql(admin_url, f"ALTER ROLE {ROLE} RESET {s.split(' = ')[0]}")
-    return plans
+    return plans, choices
 
 
 def run_size(args, size, issuers_dir):
@@ -269,6 +325,7 @@ def run_size(args, size, issuers_dir):
     svc.stop()
     if prev_svc:
         prev_svc.stop()
+    profile = profile_statements(admin, db, (args.binary, db_url, issuers, args.pool), endpoints)
     baselines = {}
     for script, name in [("get_case.sql", "GET case"), ("spend.sql", "POST spend")]:
         if name not in endpoints:
@@ -283,9 +340,12 @@ def run_size(args, size, issuers_dir):
             b = pgbench(admin, db, "get_case.sql", conc, args.seconds, {"ncases": size, "nspend": nspend}, durable=False)
             undurable[conc] = b
             print(f"  {size:>8} pgbench get_case.sql (synchronous_commit=off) c={conc:<3} {b['tps']:8.0f} tps", flush=True)
-    plans = explain_lists(admin, db, (args.binary, db_url, issuers), args.pg_log, leader, caseworker, system) if args.pg_log else []
+    first_case = f"00000000-0000-7000-8000-{sample[0]:012x}"
+    plans, choices = (explain_lists(admin, db, (args.binary, db_url, issuers), args.pg_log, leader, caseworker, system,
+                                    first_case) if args.pg_log else ([], []))
     return {"size": size, "load_seconds": load_seconds, "db_bytes": db_bytes, "results": results, "baselines": baselines,
-            "peak_rss_mib": peak_rss / 1024, "plans": plans, "undurable": undurable, "previous": previous}
+            "peak_rss_mib": peak_rss / 1024, "plans": plans, "choices": choices, "profile": profile, "undurable": undurable,
+            "previous": previous}
 
 
 def machine():
@@ -405,6 +465,33 @@ def report(args, runs):
     with open(os.path.join(ROOT, "bench/reading.md")) as f:
         w(f.read().rstrip())
     w("")
+    if any(run.get("profile") for run in runs):
+        w(f"## PostgreSQL's time per request (pg_stat_statements, {PROFILE_CONC} connections, {PROFILE_SECONDS} s)")
+        w("")
+        w("A pass of its own after the measurements, with tracking on for the service's role only. "
+          "Statements: executions per request (a transaction's BEGIN and COMMIT count); planned: how many of "
+          "them PostgreSQL planned for this run rather than reusing a generic plan. Times are PostgreSQL's, "
+          "per request, in µs; the rest of a request's time is the service, the kernel and the wire.")
+        w("")
+        w("| cases | endpoint | statements | planned | planning µs | execution µs |")
+        w("|---:|---|---:|---:|---:|---:|")
+        for run in runs:
+            for name, pr in run.get("profile", {}).items():
+                w(f"| {run['size']:,} | {name} | {pr['statements']:.1f} | {pr['plans']:.2f} | {pr['plan_us']:.0f} | "
+                  f"{pr['exec_us']:.0f} |".replace(",", " "))
+        w("")
+    if any(run.get("choices") for run in runs):
+        w(f"## Generic or custom plans ({PLAN_RUNS} requests on one pooled connection)")
+        w("")
+        w("G: the run used the statement's generic plan (planned once); C: PostgreSQL planned it afresh "
+          "for the caller's values. After five custom runs it keeps a generic plan unless it judges that dearer.")
+        w("")
+        w("| cases | statement | runs |")
+        w("|---:|---|---|")
+        for run in runs:
+            for name, kinds in run.get("choices", []):
+                w(f"| {run['size']:,} | {name} | `{kinds or '(not captured)'}` |".replace(",", " "))
+        w("")
     if any(run["plans"] for run in runs):
         w("## Plans of the list filters and the event feed (auto_explain, as the service ran them)")
         w("")

@@ -287,6 +287,68 @@ impl<Q> diesel::query_builder::QueryId for CaseRead<Q> {
 
 impl<Q> RunQueryDsl<PgConnection> for CaseRead<Q> {}
 
+/// A read of one page of the event feed that writes its own audit row, in one statement, the way
+/// [`case_read`] does for a case:
+///
+/// ```sql
+/// WITH answered AS (<the page>),
+///      seen AS (INSERT INTO audit_log (…) SELECT <the caller>, 'read', 'events', …,
+///               ARRAY(SELECT DISTINCT case_id FROM answered ORDER BY 1), …)
+/// SELECT * FROM answered ORDER BY txid, id
+/// ```
+///
+/// The row names the cases of exactly the events answered, and is written (durably, with the
+/// one commit of the statement) for an empty page too.
+pub struct FeedRead<Q> {
+    actor: Actor,
+    filters: serde_json::Value,
+    query: Q,
+}
+
+/// Wraps `query` (a page of the event feed, `store::events::feed_with`) into the statement that
+/// records it, with the page's `filters` (cursor and limit) on record.
+pub fn feed_read<Q>(p: &Principal, filters: serde_json::Value, query: Q) -> FeedRead<Q> {
+    FeedRead { actor: Actor::from(p), filters: without_cpr(&filters), query }
+}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_builder::QueryFragment<diesel::pg::Pg>
+    for FeedRead<Q>
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Jsonb, Text};
+        out.push_sql("WITH \"answered\" AS (");
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql("), \"seen\" AS (INSERT INTO \"audit_log\" (\"actor_iss\", \"actor_sub\", \"actor_dept\", \"action\", \"resource\", \"resource_id\", \"case_id\", \"citizen_id\", \"purpose\", \"status\", \"request_id\", \"filters\", \"case_ids\", \"citizen_ids\") SELECT ");
+        out.push_bind_param::<Text, _>(&self.actor.iss)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.actor.sub)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.actor.dept)?;
+        out.push_sql(&format!(
+            ", '{}', 'events', NULL::uuid, NULL::uuid, NULL::uuid, '{}', 200, ",
+            Action::Read.as_str(),
+            Purpose::Integration.as_str()
+        ));
+        out.push_bind_param::<Text, _>(&self.actor.request_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Jsonb, _>(&self.filters)?;
+        out.push_sql(", ARRAY(SELECT DISTINCT \"case_id\" FROM \"answered\" ORDER BY 1), '{}'::uuid[]) SELECT * FROM \"answered\" ORDER BY \"txid\", \"id\"");
+        Ok(())
+    }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for FeedRead<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> diesel::query_builder::QueryId for FeedRead<Q> {
+    type QueryId = ();
+    // cached by its text, like the page it wraps
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> RunQueryDsl<PgConnection> for FeedRead<Q> {}
+
 /// Records an access in the current transaction.
 pub fn record(conn: &mut PgConnection, p: &Principal, entry: Entry) -> Result<(), AppError> {
     insert(conn, &Actor::from(p), &entry)

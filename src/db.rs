@@ -397,3 +397,31 @@ impl<ST, QS> diesel::expression::AppearsOnTable<QS> for Fixed<ST> where Fixed<ST
 impl<ST, GB> diesel::expression::ValidGrouping<GB> for Fixed<ST> {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
+
+/// Runs `f` in a transaction whose prepared statements run under their generic plan
+/// (`SET LOCAL plan_cache_mode = force_generic_plan`), begun in the same round trip as the
+/// setting. For a statement whose generic plan is known to be good (the event feed's page) but
+/// that PostgreSQL would otherwise plan afresh on each run. The setting ends with the
+/// transaction, committed when `f` succeeds and rolled back when it fails, as diesel's own
+/// transactions are. Inside a transaction already, `f` runs with the plans PostgreSQL chooses.
+pub fn with_generic_plans<T>(
+    conn: &mut PgConnection,
+    f: impl FnOnce(&mut PgConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth()?.is_some() {
+        // inside a transaction already: a setting made here would outlast `f`
+        return f(conn);
+    }
+    AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan")?;
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(failed) => match AnsiTransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(failed),
+            Err(rollback) => Err(rollback),
+        },
+    }
+}

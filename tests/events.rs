@@ -181,3 +181,55 @@ async fn an_event_whose_transaction_commits_late_is_not_skipped() {
     assert_eq!(types.len(), 2, "{types:?}");
     assert!(types.contains(&("case.updated", first.as_str())), "the late event is delivered: {types:?}");
 }
+
+/// A page of the feed is read and recorded in one statement (`audit::feed_read`): one audit row
+/// per page, naming exactly the cases of the events on it (in order, each once), with the
+/// cursor and limit asked for; an empty page is on record too.
+#[tokio::test]
+async fn each_page_of_the_feed_is_recorded_with_the_cases_on_it() {
+    let world = World::new().await;
+    let app = &world.app;
+    let cases = [world.referred(45).await, world.referred(46).await, world.referred(47).await];
+    let system = app.token("social-system-account", "social", &["system"]);
+    let (all, _) = page_of_at_least(app, &system, None, 3).await;
+    assert_eq!(all.len(), 3, "one referral event per case: {all:?}");
+
+    let read = |path: String, rid: &'static str| {
+        let req = app.client.get(format!("{}{path}", app.base)).bearer_auth(&system).header("x-request-id", rid);
+        async move { TestApp::read(req.send().await.expect("request sent")).await.expect(200) }
+    };
+    let recorded = |rid: &str, case_ids: &[&str], filters: Value| {
+        app.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE request_id = '{rid}' AND action = 'read' AND resource = 'events' \
+             AND resource_id IS NULL AND case_id IS NULL AND citizen_id IS NULL AND purpose = 'integration' \
+             AND status = 200 AND actor_sub = 'social-system-account' AND actor_dept = 'social' \
+             AND case_ids = '{{{}}}'::uuid[] AND citizen_ids = '{{}}' AND filters = '{filters}'::jsonb",
+            case_ids.join(",")
+        ))
+    };
+    let subjects = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|e| e["subject"].as_str().unwrap().to_string()).collect()
+    };
+
+    let first = read("/api/v1/events?limit=2".into(), "feed-first").await.body;
+    let on_first = subjects(&first);
+    let mut named: Vec<&str> = on_first.iter().map(String::as_str).collect();
+    named.sort();
+    named.dedup();
+    assert_eq!(named.len(), 2, "{first:#}");
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE request_id = 'feed-first'"), 1, "one row per page");
+    assert_eq!(recorded("feed-first", &named, json!({"after": null, "limit": 2})), 1, "the first page's row");
+
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let rest = read(format!("/api/v1/events?limit=200&after={cursor}"), "feed-rest").await.body;
+    let on_rest = subjects(&rest);
+    assert_eq!(on_rest.len(), 1, "{rest:#}");
+    assert!(cases.contains(&on_rest[0]));
+    assert_eq!(recorded("feed-rest", &[&on_rest[0]], json!({"after": cursor, "limit": 200})), 1);
+
+    let end = rest["next_cursor"].as_str().unwrap().to_string();
+    let empty = read(format!("/api/v1/events?after={end}"), "feed-empty").await.body;
+    assert_eq!(subjects(&empty), Vec::<String>::new());
+    assert_eq!(empty["next_cursor"], json!(end), "the cursor stays where it was");
+    assert_eq!(recorded("feed-empty", &[], json!({"after": end, "limit": 50})), 1, "an empty page is recorded too");
+}

@@ -6,12 +6,11 @@ use actix_web::web;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::access;
 use crate::api::kit::extract::Query;
 use crate::api::kit::paging::page_limit;
-use crate::audit::{self, Action, Entry, Purpose};
+use crate::audit;
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::Role;
@@ -60,30 +59,15 @@ pub async fn list(
     let after = q.after.as_deref().map(cursor::decode_feed).transpose()?;
     let feed = db
         .read(move |conn| {
-            let rows = store::events::feed(conn, access::feed_cases(&p), after.unwrap_or((0, 0)), limit)?;
+            let filters = serde_json::json!({"after": q.after, "limit": limit});
+            let rows =
+                store::events::feed_with(conn, access::feed_cases(&p), after.unwrap_or((0, 0)), limit, |page| {
+                    audit::feed_read(&p, filters, page)
+                })?;
             let next_cursor = match rows.last() {
                 Some(last) => Some(cursor::encode_feed(last.txid, last.id)),
                 None => q.after.clone(),
             };
-            let mut case_ids: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
-            case_ids.sort();
-            case_ids.dedup();
-            audit::record(
-                conn,
-                &p,
-                Entry {
-                    action: Action::Read,
-                    resource: "events".into(),
-                    resource_id: None,
-                    case_id: None,
-                    citizen_id: None,
-                    purpose: Purpose::Integration,
-                    status: 200,
-                    filters: Some(serde_json::json!({"after": q.after, "limit": limit})),
-                    case_ids,
-                    citizen_ids: vec![],
-                },
-            )?;
             let items = rows.iter().map(|r| cloud_event(r, &state.event_source)).collect();
             Ok(Feed { items, next_cursor })
         })
