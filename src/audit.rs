@@ -297,8 +297,9 @@ impl<Q> RunQueryDsl<PgConnection> for CaseRead<Q> {}
 /// SELECT * FROM answered ORDER BY txid, id
 /// ```
 ///
-/// The row names the cases of exactly the events answered, and is written (durably, with the
-/// one commit of the statement) for an empty page too.
+/// The row names the cases of exactly the events answered, is written for an empty page too,
+/// and is durable before the answer leaves: the page commits with it (in the transaction that
+/// `store::events::feed_with` runs it in, for its generic plan).
 pub struct FeedRead<Q> {
     actor: Actor,
     filters: serde_json::Value,
