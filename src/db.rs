@@ -398,14 +398,16 @@ impl<ST, GB> diesel::expression::ValidGrouping<GB> for Fixed<ST> {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
-/// Runs `f` in a transaction whose prepared statements run under their generic plan
-/// (`SET LOCAL plan_cache_mode = force_generic_plan`), begun in the same round trip as the
-/// setting. For a statement whose generic plan is known to be good (the event feed's page) but
-/// that PostgreSQL would otherwise plan afresh on each run. The setting ends with the
-/// transaction, committed when `f` succeeds and rolled back when it fails, as diesel's own
-/// transactions are. Inside a transaction already, `f` runs with the plans PostgreSQL chooses.
-pub fn with_generic_plans<T>(
+/// Runs `f` in a transaction begun, in the same round trip, with `settings` (`SET LOCAL …`
+/// statements) in force: for a statement whose plan PostgreSQL, left to itself, chooses worse than
+/// one known to be good (the event feed's page: `store::events::FEED_PLAN`). A prepared statement
+/// under `plan_cache_mode = force_generic_plan` is planned once, at its first run on a connection,
+/// under the settings then in force, and keeps that plan. The settings end with the transaction,
+/// committed when `f` succeeds and rolled back when it fails, as diesel's own transactions are.
+/// Inside a transaction already, `f` runs with the plans PostgreSQL chooses.
+pub fn with_local_settings<T>(
     conn: &mut PgConnection,
+    settings: &'static str,
     f: impl FnOnce(&mut PgConnection) -> diesel::QueryResult<T>,
 ) -> diesel::QueryResult<T> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -413,7 +415,7 @@ pub fn with_generic_plans<T>(
         // inside a transaction already: a setting made here would outlast `f`
         return f(conn);
     }
-    AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan")?;
+    AnsiTransactionManager::begin_transaction_sql(conn, &format!("BEGIN; {settings}"))?;
     match f(conn) {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn)?;

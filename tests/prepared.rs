@@ -115,7 +115,7 @@ async fn the_reads_of_a_case_and_the_event_feed_are_prepared_and_planned_once_pe
     );
     let feeds: Vec<&Prepared> = statements.iter().filter(|s| s.statement.contains("pg_snapshot_xmin")).collect();
     assert_eq!(feeds.len(), 2, "the event feed kept prepared, plain and recorded: {statements:#?}");
-    // The feed's page runs under its generic plan from the first run on (`db::with_generic_plans`):
+    // The feed's page runs under its generic plan from the first run on (`store::events::FEED_PLAN`):
     // PostgreSQL, left to choose, plans it afresh for every cursor at 1 000 cases and more.
     for s in &feeds {
         assert_eq!(s.custom_plans, 0, "the feed is never planned for its cursor: {s:#?}");
@@ -141,4 +141,77 @@ async fn the_reads_of_a_case_and_the_event_feed_are_prepared_and_planned_once_pe
         16,
         "each read of the case recorded once"
     );
+}
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(column_name = "QUERY PLAN", sql_type = diesel::sql_types::Text)]
+    line: String,
+}
+
+// The feed's generic plan reckons with every event, and PostgreSQL would put a Memoize cache in
+// front of its look-ups in `cases`, sized for as many cases as `work_mem` allows, and zero it on
+// every run for the page's few cases: at a million cases that tripled the time of a page
+// (docs/performance.md). The page is planned without one (`store::events::FEED_PLAN`), whatever
+// `work_mem` the connection has.
+#[tokio::test]
+async fn the_feeds_page_is_planned_without_a_memoize_cache() {
+    let world = World::new().await;
+    let app = &world.app;
+    let rita = app.as_(REFERRER);
+    let citizen = app
+        .post("/api/v1/citizens", &rita, &json!({"cpr": common::world::cpr_for_age(40, 20), "name": "Test Borger"}))
+        .await
+        .expect(201)
+        .id();
+    let case: Uuid = app.post("/api/v1/cases", &rita, &referral(&citizen)).await.expect(201).id().parse().unwrap();
+    let system = principal("social-sys", Department::Social, Role::System);
+    let mut conn = app.conn();
+    // Some thousands of cases (copies of this one) with several events each, and room for a
+    // large cache: what makes Memoize attractive, as in the benchmark's municipality.
+    diesel::sql_query(format!(
+        "INSERT INTO cases SELECT (jsonb_populate_record(c, jsonb_build_object('id', gen_random_uuid()))).* \
+         FROM cases c CROSS JOIN generate_series(1, 3000) WHERE c.id = '{case}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "INSERT INTO case_events (case_id, type, actor_iss, actor_sub, actor_dept) \
+         SELECT id, 'plan_updated', 'test', 'rita', 'social' FROM cases CROSS JOIN generate_series(1, 4)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("ANALYZE case_events").execute(&mut conn).unwrap();
+    diesel::sql_query("ANALYZE cases").execute(&mut conn).unwrap();
+    diesel::sql_query("SET work_mem = '64MB'").execute(&mut conn).unwrap();
+    store::events::feed(&mut conn, access::feed_cases(&system), (0, 0), 10).unwrap();
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let feed = diesel::sql_query(
+        "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%pg_snapshot_xmin%' \
+         AND statement NOT LIKE '%audit_log%'",
+    )
+    .get_result::<Name>(&mut conn)
+    .unwrap();
+    // The plan the connection keeps for the page: with generic plans forced, EXPLAIN EXECUTE
+    // shows the cached one, made under the settings of the page's first run.
+    let plan = diesel::Connection::transaction(&mut conn, |conn| {
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_generic_plan").execute(conn)?;
+        diesel::sql_query(format!(
+            "EXPLAIN EXECUTE {}(0, 0, 0, '{{social}}', 'social', '{{social}}', '{{social}}', 10)",
+            feed.name
+        ))
+        .load::<PlanLine>(conn)
+    })
+    .unwrap()
+    .into_iter()
+    .map(|l| l.line)
+    .collect::<Vec<_>>()
+    .join("\n");
+    assert!(plan.contains("case_events_feed"), "the page walks the feed's index in order:\n{plan}");
+    assert!(!plan.contains("Memoize"), "no Memoize cache to set up on every run:\n{plan}");
 }
