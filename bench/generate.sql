@@ -112,6 +112,13 @@ INSERT INTO consents (id, case_id, kind, given_by, form, given_on, recorded_by_s
 SELECT gen_random_uuid(), case_id, 'plan', 'citizen', 'written', (decided_at - interval '1 day')::date,
        'bench.leader', 'social', decided_at - interval '1 day'
 FROM decided;
+-- and, for a citizen under 18, a custody holder's too, without which the plan does not hold and
+-- a spend is refused (`consent_withdrawn`): some birth dates fall after 2008.
+INSERT INTO consents (id, case_id, kind, given_by, form, given_on, recorded_by_sub, recorded_by_dept, recorded_at)
+SELECT gen_random_uuid(), d.case_id, 'plan', 'custody_holder', 'written', (d.decided_at - interval '1 day')::date,
+       'bench.leader', 'social', d.decided_at - interval '1 day'
+FROM decided d JOIN cases c ON c.id = d.case_id JOIN citizens z ON z.id = c.citizen_id
+WHERE z.birth_date > current_date - interval '18 years';
 
 -- History, ledger and audit: what a working system has accumulated.
 INSERT INTO case_events (case_id, type, at, actor_iss, actor_sub, actor_dept, detail)

@@ -355,6 +355,14 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, {pg}"
 
 
+def unexpected(name, statuses):
+    """The answers of a measurement other than its endpoint's success status, with their share."""
+    ok = "200" if name.startswith("GET") else "201"
+    total = sum(int(v) for v in statuses.values())
+    odd = {k: int(v) for k, v in statuses.items() if str(k) != ok}
+    return ", ".join(f"{k} × {v} ({v / total:.1%})" for k, v in sorted(odd.items())) if total and odd else ""
+
+
 def report(args, runs):
     lines = []
     w = lines.append
@@ -397,6 +405,12 @@ def report(args, runs):
             bare = f"{base['p50_ms']:.2f} / {base['p99_ms']:.2f}" if base else "—"
             spread = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else 0
             w(f"| {name} | {conc} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {spread:.1f} | {tps} | {bare} | {ratio} |")
+        w("")
+        others = [f"{name} at {conc} ({label}): {odd}" for label, measured in [("this build", run["results"]),
+                                                                             ("previous build", run.get("previous", {}))]
+                  for (name, conc), r in measured.items() if (odd := unexpected(name, r["statuses"]))]
+        w("Answers other than the endpoint's success status (200 for a GET, 201 for a POST), which the rates "
+          "above include: " + ("; ".join(others) if others else "none") + ".")
         w("")
     if any(run["previous"] for run in runs):
         w(f"## A/B: this build against {args.baseline_label}")
