@@ -9,6 +9,12 @@ use helhed::auth::{self, Issuers};
 use helhed::config::{self, Config};
 use helhed::db::{self, Db};
 
+/// mimalloc rather than the C library's allocator: a request allocates and frees many small
+/// buffers (the statement's text, its rows, the JSON answer), and mimalloc spends less CPU on them
+/// (docs/performance.md). The library (`helhed`, and so the test suite) keeps the default.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "helhed", version, about = "Holistic, cross-departmental case handling")]
 struct Cli {
