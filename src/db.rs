@@ -402,8 +402,11 @@ impl<ST, GB> diesel::expression::ValidGrouping<GB> for Fixed<ST> {
 /// statements) in force: for a statement whose plan PostgreSQL, left to itself, chooses worse than
 /// one known to be good (the event feed's page: `store::events::FEED_PLAN`). A prepared statement
 /// under `plan_cache_mode = force_generic_plan` is planned once, at its first run on a connection,
-/// under the settings then in force, and keeps that plan. The settings end with the transaction,
-/// committed when `f` succeeds and rolled back when it fails, as diesel's own transactions are.
+/// under the settings then in force, and keeps that plan until PostgreSQL drops it (an ANALYZE, a
+/// change to a table it reads, an invalidation of every cached plan); its next run plans it again,
+/// under that run's settings, so a statement always run through here keeps these. The settings end
+/// with the transaction, committed when `f` succeeds and rolled back when it fails, as diesel's own
+/// transactions are.
 /// Inside a transaction already, `f` runs with the plans PostgreSQL chooses.
 pub fn with_local_settings<T>(
     conn: &mut PgConnection,
