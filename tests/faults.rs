@@ -209,15 +209,16 @@ async fn until_waiting(app: &TestApp, n: i64, limit: Duration) {
 }
 
 /// The latency of `GET /health/live`, `n` times in a row on a fresh client; the slowest.
-async fn live_latency(service: &Service, n: usize) -> Duration {
+/// How long each of `n` liveness calls took.
+async fn live_latency(service: &Service, n: usize) -> Vec<Duration> {
     let client = http();
-    let mut slowest = Duration::ZERO;
+    let mut took = Vec::with_capacity(n);
     for _ in 0..n {
         let res = timed(client.get(service.url("/health/live"))).await;
         assert_eq!(res.status, 200, "liveness: {res:?}");
-        slowest = slowest.max(res.elapsed);
+        took.push(res.elapsed);
     }
-    slowest
+    took
 }
 
 fn spend(amount: i64) -> Value {
@@ -254,16 +255,14 @@ async fn an_exhausted_pool_answers_503_quickly_and_recovers() {
     until_waiting(&world.app, 3, Duration::from_secs(5)).await;
     // the other seven give up after the checkout timeout (give them 3.5 s in all); meanwhile the
     // process stays alive and quick
-    let live = live_latency(&service, 20).await;
-    let mut live_during = Duration::ZERO;
-    let mut live_samples = 0;
+    let mut live = live_latency(&service, 20).await;
     let deadline = fired + Duration::from_millis(3500);
     while Instant::now() < deadline && requests.iter().filter(|r| r.is_finished()).count() < 7 {
-        live_during = live_during.max(live_latency(&service, 1).await);
-        live_samples += 1;
+        live.extend(live_latency(&service, 1).await);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let live = live.max(live_during);
+    live.sort();
+    let (live_median, live_max) = (live[live.len() / 2], live[live.len() - 1]);
     let done_before_release = requests.iter().filter(|r| r.is_finished()).count();
     assert_eq!(waiting_on_cases(&world.app), 3, "the held requests still wait on the lock");
     let released_at = fired.elapsed();
@@ -278,10 +277,10 @@ async fn an_exhausted_pool_answers_503_quickly_and_recovers() {
     println!(
         "pool exhaustion: {} × 503 (latency {min_503:?} … {max_503:?}), {} × 200 after the lock was released at \
          {released_at:?} (slowest {max_200:?}); {done_before_release} answered before the release; \
-         /health/live max {live:?} over {} calls while the pool was exhausted",
+         /health/live median {live_median:?}, max {live_max:?} over {} calls while the pool was exhausted",
         unavailable.len(),
         ok.len(),
-        live_samples + 20
+        live.len()
     );
     assert_eq!((unavailable.len(), ok.len()), (7, 3), "{outcomes:#?}");
     assert_eq!(done_before_release, 7, "the refused requests were answered while the lock was held");
@@ -296,7 +295,12 @@ async fn an_exhausted_pool_answers_503_quickly_and_recovers() {
         assert!(o.elapsed >= released_at, "held until the lock went: {o:?}");
         assert_eq!(o.body["id"], case.as_str());
     }
-    assert!(live < Duration::from_millis(100), "liveness while the pool is exhausted: {live:?}");
+    // Liveness never waits for a connection: one that did would wait out the checkout timeout
+    // (2 s) on every call. The median is the quickness; the slowest call is bounded well below
+    // the timeout, not at the median's 100 ms, since on a loaded two-core machine (CI runs eight
+    // tests at once) a single call was once 137 ms late for the scheduler, not for the pool.
+    assert!(live_median < Duration::from_millis(100), "liveness while the pool is exhausted: {live:?}");
+    assert!(live_max < Duration::from_secs(1), "liveness while the pool is exhausted: {live:?}");
 
     // recovered: new requests succeed, concurrently, through all three connections again
     let again = join_all((0..6).map(|_| timed(client.get(&url).bearer_auth(&cora)))).await;
