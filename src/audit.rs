@@ -241,6 +241,31 @@ pub fn case_read<Q>(p: &Principal, case_id: Uuid, query: Q) -> CaseRead<Q> {
     CaseRead { actor: Actor::from(p), case_id, purpose, visible: crate::access::visible_cases(p), query }
 }
 
+/// Reads the case `id` with everything its view shows (`store::cases::read_whole`) in the one
+/// statement that records the read ([`case_read`]), if the access rule lets `p` see it. The
+/// statement's text depends on the caller's kind only ([`CaseReadKind`]), so it is kept in the
+/// connection's prepared-statement cache under a key per kind, and not rebuilt on every request
+/// to be found there (`db::Keyed`).
+pub fn read_whole_case(
+    conn: &mut PgConnection,
+    p: &Principal,
+    id: Uuid,
+) -> QueryResult<Option<crate::store::cases::WholeCase>> {
+    use crate::db::Keyed;
+    use crate::store::cases::read_whole;
+    // The keys: one per kind, each for this statement only.
+    struct BySystem;
+    struct ByLeader;
+    struct ByPerson;
+    let read = |query| case_read(p, id, query);
+    let through = Some(recorded_case());
+    match CaseReadKind::of(p) {
+        CaseReadKind::System => read_whole(conn, id, through, |q| Keyed::<_, BySystem>::new(read(q))),
+        CaseReadKind::Leader => read_whole(conn, id, through, |q| Keyed::<_, ByLeader>::new(read(q))),
+        CaseReadKind::Person => read_whole(conn, id, through, |q| Keyed::<_, ByPerson>::new(read(q))),
+    }
+}
+
 /// The filter a query wrapped by [`case_read`] reads its case through: the case its audit row
 /// names, and no other.
 pub fn recorded_case() -> crate::access::CaseFilter {
@@ -281,8 +306,33 @@ impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for CaseRead<
 
 impl<Q> diesel::query_builder::QueryId for CaseRead<Q> {
     type QueryId = ();
-    // The statement is cached by its text, which depends only on the caller's kind.
+    // The statement is cached by its text, which depends only on the caller's kind; wrapped in
+    // `db::Keyed` under a [`CaseReadKind`]'s key, it is cached by that kind.
     const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+/// What the text of a [`case_read`] depends on: the purpose (whether the caller is a `system`)
+/// and the access rule's shape (whether the caller sees their department's cases). Everything
+/// else of the caller is a parameter, so a statement site may cache its case reads under one key
+/// type per kind (`db::Keyed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseReadKind {
+    /// A `system` account: the purpose is integration, the department's cases are seen.
+    System,
+    /// Not `system`, and sees the department's cases (a `leader`).
+    Leader,
+    /// Sees the cases they take part in only.
+    Person,
+}
+
+impl CaseReadKind {
+    pub fn of(p: &Principal) -> CaseReadKind {
+        match (p.has(Role::System), crate::access::sees_department_cases(p)) {
+            (true, _) => CaseReadKind::System,
+            (false, true) => CaseReadKind::Leader,
+            (false, false) => CaseReadKind::Person,
+        }
+    }
 }
 
 impl<Q> RunQueryDsl<PgConnection> for CaseRead<Q> {}

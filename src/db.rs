@@ -398,6 +398,66 @@ impl<ST, GB> diesel::expression::ValidGrouping<GB> for Fixed<ST> {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
+/// A statement cached in the connection's prepared-statement cache under the type `K` instead
+/// of its text. diesel finds a boxed statement (one whose text depends on values, such as the
+/// access rule's shape for the caller) in its cache by building the whole text again on every
+/// run, a tenth of the service's CPU for GET case (docs/performance.md); under a key type it
+/// skips that. The price is a promise: every statement made with one `K` has the same text, and
+/// only its parameters differ. Whoever chooses `K` derives it from what the text depends on.
+///
+/// Debug builds (every test) keep that promise honest: the first text seen for a key is kept,
+/// and a later one that differs panics, naming the key.
+pub struct Keyed<Q, K> {
+    query: Q,
+    key: std::marker::PhantomData<K>,
+}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>, K: 'static> Keyed<Q, K> {
+    pub fn new(query: Q) -> Keyed<Q, K> {
+        #[cfg(debug_assertions)]
+        same_text_for_key::<K>(&query);
+        Keyed { query, key: std::marker::PhantomData }
+    }
+}
+
+/// Panics unless `query` has the text every earlier statement keyed by `K` had.
+#[cfg(debug_assertions)]
+fn same_text_for_key<K: 'static>(query: &dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>) {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static TEXTS: OnceLock<Mutex<HashMap<TypeId, String>>> = OnceLock::new();
+    let mut builder = diesel::pg::PgQueryBuilder::default();
+    query.to_sql(&mut builder, &diesel::pg::Pg).expect("a keyed statement's text");
+    let text = diesel::query_builder::QueryBuilder::finish(builder);
+    let mut texts = TEXTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let first = texts.entry(TypeId::of::<K>()).or_insert_with(|| text.clone());
+    assert!(
+        *first == text,
+        "two statements with different texts under the key {}:\n{first}\n{text}",
+        std::any::type_name::<K>()
+    );
+}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>, K> diesel::query_builder::QueryFragment<diesel::pg::Pg>
+    for Keyed<Q, K>
+{
+    fn walk_ast<'b>(&'b self, out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> diesel::QueryResult<()> {
+        self.query.walk_ast(out)
+    }
+}
+
+impl<Q, K: 'static> diesel::query_builder::QueryId for Keyed<Q, K> {
+    type QueryId = K;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<Q: diesel::query_builder::Query, K> diesel::query_builder::Query for Keyed<Q, K> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, K> RunQueryDsl<PgConnection> for Keyed<Q, K> {}
+
 /// Runs `f` in a transaction begun, in the same round trip, with `settings` (`SET LOCAL …`
 /// statements) in force: for a statement whose plan PostgreSQL, left to itself, chooses worse than
 /// one known to be good (the event feed's page: `store::events::FEED_PLAN`). A prepared statement

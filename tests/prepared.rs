@@ -88,10 +88,7 @@ async fn the_reads_of_a_case_and_the_event_feed_are_prepared_and_planned_once_pe
     // is not dearer than those: eight rounds show which it chose.
     for _ in 0..8 {
         for p in [&person, &leader] {
-            let whole = store::cases::read_whole(&mut conn, case, Some(audit::recorded_case()), |query| {
-                audit::case_read(p, case, query)
-            })
-            .unwrap();
+            let whole = audit::read_whole_case(&mut conn, p, case).unwrap();
             assert_eq!(whole.map(|w| w.case.id), Some(case), "{} sees the case", p.sub);
         }
         let feed = store::events::feed(&mut conn, access::feed_cases(&system), (0, 0), 10).unwrap();
@@ -216,4 +213,56 @@ async fn the_feeds_page_is_planned_without_a_memoize_cache() {
     .join("\n");
     assert!(plan.contains("case_events_feed"), "the page walks the feed's index in order:\n{plan}");
     assert!(!plan.contains("Memoize"), "no Memoize cache to set up on every run:\n{plan}");
+}
+
+/// The text of a case read that records itself, for `p`.
+fn case_read_text(p: &Principal) -> String {
+    use diesel::query_builder::{QueryBuilder, QueryFragment};
+    use diesel::QueryDsl;
+    use helhed::schema::cases;
+    let inner = cases::table.select(cases::id).filter(audit::recorded_case()).into_boxed::<diesel::pg::Pg>();
+    let read = audit::case_read(p, Uuid::nil(), inner);
+    let mut builder = diesel::pg::PgQueryBuilder::default();
+    read.to_sql(&mut builder, &diesel::pg::Pg).unwrap();
+    builder.finish()
+}
+
+/// GET case's statement is cached under a key per kind of caller (`audit::CaseReadKind`), not by
+/// its text: two callers of one kind must get the same text, or one would run the other's
+/// access rule. Every set of roles in every department, under two names each.
+#[test]
+fn a_case_reads_text_depends_on_the_callers_kind_alone() {
+    let mut by_kind: std::collections::HashMap<audit::CaseReadKind, String> = Default::default();
+    for mask in 1u32..(1 << Role::ALL.len()) {
+        let roles: Vec<Role> =
+            Role::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, r)| *r).collect();
+        for dept in Department::ALL {
+            for sub in ["rita", "social-sys"] {
+                let mut p = principal(sub, *dept, roles[0]);
+                p.roles = roles.clone();
+                p.request_id = format!("req-{mask}-{sub}");
+                let text = case_read_text(&p);
+                let kind = audit::CaseReadKind::of(&p);
+                let first = by_kind.entry(kind).or_insert_with(|| text.clone());
+                assert_eq!(*first, text, "{kind:?}: {roles:?} in {dept:?} as {sub}");
+            }
+        }
+    }
+    let texts: std::collections::HashSet<&String> = by_kind.values().collect();
+    assert_eq!(texts.len(), 3, "three kinds, three texts: {by_kind:#?}");
+}
+
+/// The debug builds' guard of `db::Keyed`: two texts under one key panic.
+#[test]
+#[should_panic(expected = "two statements with different texts under the key")]
+fn one_key_with_two_texts_panics() {
+    struct Key;
+    let person = principal("rita", Department::Social, Role::Caseworker);
+    let leader = principal("lene", Department::Social, Role::Leader);
+    for p in [&person, &leader] {
+        use diesel::QueryDsl;
+        use helhed::schema::cases;
+        let inner = cases::table.select(cases::id).filter(audit::recorded_case()).into_boxed::<diesel::pg::Pg>();
+        let _ = helhed::db::Keyed::<_, Key>::new(audit::case_read(p, Uuid::nil(), inner));
+    }
 }

@@ -54,10 +54,8 @@ pub async fn get(p: Principal, id: Id, db: web::Data<Db>) -> Result<HttpResponse
                 access::require_case_role(&p)?;
                 // One statement reads the case through the access rule, with everything its
                 // view shows, and writes the read's audit row.
-                let whole = store::cases::read_whole(conn, id, Some(audit::recorded_case()), |query| {
-                    audit::case_read(&p, id, query)
-                })?
-                .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
+                let whole = audit::read_whole_case(conn, &p, id)?
+                    .ok_or_else(|| audit::deny(&p, "case", id, audit::purpose_for(&p, None)))?;
                 CaseView::of(whole)
             })
         })
