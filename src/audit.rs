@@ -394,11 +394,30 @@ impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for FeedRead<
 
 impl<Q> diesel::query_builder::QueryId for FeedRead<Q> {
     type QueryId = ();
-    // cached by its text, like the page it wraps
+    // cached by its text, like the page it wraps; [`read_feed_page`] caches it under a key
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 impl<Q> RunQueryDsl<PgConnection> for FeedRead<Q> {}
+
+/// Reads one page of the event feed for `p` (their department's cases, `access::feed_cases`)
+/// in the one statement that records the read ([`feed_read`]), with `filters` on record. The
+/// statement's text is the same for every caller (the department, the cursor and the limit are
+/// parameters), so it is kept in the connection's prepared-statement cache under one key and not
+/// rebuilt on every request to be found there (`db::Keyed`).
+pub fn read_feed_page(
+    conn: &mut PgConnection,
+    p: &Principal,
+    filters: serde_json::Value,
+    after: (i64, i64),
+    limit: i64,
+) -> QueryResult<Vec<crate::store::events::FeedRow>> {
+    // The key, for this statement only.
+    struct FeedPage;
+    crate::store::events::feed_with(conn, crate::access::feed_cases(p), after, limit, |page| {
+        crate::db::Keyed::<_, FeedPage>::new(feed_read(p, filters, page))
+    })
+}
 
 /// Records an access in the current transaction.
 pub fn record(conn: &mut PgConnection, p: &Principal, entry: Entry) -> Result<(), AppError> {

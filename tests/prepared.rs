@@ -95,10 +95,7 @@ async fn the_reads_of_a_case_and_the_event_feed_are_prepared_and_planned_once_pe
         assert!(!feed.is_empty(), "the social department's feed carries the referral");
         // the page as GET /events reads it, recording itself
         let filters = json!({"after": null, "limit": 10});
-        let read = store::events::feed_with(&mut conn, access::feed_cases(&system), (0, 0), 10, |page| {
-            audit::feed_read(&system, filters, page)
-        })
-        .unwrap();
+        let read = audit::read_feed_page(&mut conn, &system, filters, (0, 0), 10).unwrap();
         assert_eq!(read.len(), feed.len(), "the recorded read answers the same page");
     }
     let statements = prepared(&mut conn);
@@ -250,6 +247,36 @@ fn a_case_reads_text_depends_on_the_callers_kind_alone() {
     }
     let texts: std::collections::HashSet<&String> = by_kind.values().collect();
     assert_eq!(texts.len(), 3, "three kinds, three texts: {by_kind:#?}");
+}
+
+/// GET events' statement is cached under one key (`audit::read_feed_page`), not by its text:
+/// every caller, in every department, on every page, must get the same text, or one would read
+/// another's page. Every set of roles in every department, under two names, at three cursors
+/// and limits each.
+#[test]
+fn the_feeds_text_is_the_same_for_every_caller_and_page() {
+    use diesel::query_builder::{QueryBuilder, QueryFragment};
+    let mut texts = std::collections::HashSet::new();
+    for mask in 1u32..(1 << Role::ALL.len()) {
+        let roles: Vec<Role> =
+            Role::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, r)| *r).collect();
+        for dept in Department::ALL {
+            for sub in ["social-sys", "rita"] {
+                let mut p = principal(sub, *dept, roles[0]);
+                p.roles = roles.clone();
+                p.request_id = format!("req-{mask}-{sub}");
+                for (after, limit) in [((0, 0), 1), ((17, 4), 50), ((i64::MAX, i64::MAX), 1000)] {
+                    let filters = json!({"after": format!("{after:?}"), "limit": limit});
+                    let page = store::events::feed_page(access::feed_cases(&p), after, limit);
+                    let read = audit::feed_read(&p, filters, page);
+                    let mut builder = diesel::pg::PgQueryBuilder::default();
+                    read.to_sql(&mut builder, &diesel::pg::Pg).unwrap();
+                    texts.insert(builder.finish());
+                }
+            }
+        }
+    }
+    assert_eq!(texts.len(), 1, "one text for every caller and page: {texts:#?}");
 }
 
 /// The debug builds' guard of `db::Keyed`: two texts under one key panic.

@@ -7,7 +7,6 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::access;
 use crate::api::kit::extract::Query;
 use crate::api::kit::paging::page_limit;
 use crate::audit;
@@ -15,7 +14,7 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::Role;
 use crate::error::{AppError, Problem};
-use crate::store::{self, cursor};
+use crate::store::cursor;
 use crate::views::event::{cloud_event, Event};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -60,10 +59,7 @@ pub async fn list(
     let feed = db
         .read(move |conn| {
             let filters = serde_json::json!({"after": q.after, "limit": limit});
-            let rows =
-                store::events::feed_with(conn, access::feed_cases(&p), after.unwrap_or((0, 0)), limit, |page| {
-                    audit::feed_read(&p, filters, page)
-                })?;
+            let rows = audit::read_feed_page(conn, &p, filters, after.unwrap_or((0, 0)), limit)?;
             let next_cursor = match rows.last() {
                 Some(last) => Some(cursor::encode_feed(last.txid, last.id)),
                 None => q.after.clone(),

@@ -201,6 +201,12 @@ pub fn feed_with<W>(
 where
     W: RunQueryDsl<PgConnection> + for<'a> diesel::query_dsl::LoadQuery<'a, PgConnection, FeedRow>,
 {
+    crate::db::with_local_settings(conn, FEED_PLAN, |conn| wrap(feed_page(filter, after, limit)).load(conn))
+}
+
+/// The statement of [`feed`]'s page, unrun: its text is the same for every `filter` of one
+/// shape, with `after` and `limit` as parameters.
+pub fn feed_page(filter: crate::access::CaseFilter, after: (i64, i64), limit: i64) -> FeedPage {
     use crate::db::fixed;
     use crate::schema::cases;
     use diesel::sql_types::BigInt;
@@ -221,6 +227,5 @@ where
             case_events::trace_sampled,
         ))
         .into_boxed();
-    let page = FeedPage { events, limit: limit.clamp(1, MOST_PER_PAGE) };
-    crate::db::with_local_settings(conn, FEED_PLAN, |conn| wrap(page).load(conn))
+    FeedPage { events, limit: limit.clamp(1, MOST_PER_PAGE) }
 }
