@@ -413,9 +413,9 @@ pub fn read_feed_page(
     limit: i64,
 ) -> QueryResult<Vec<crate::store::events::FeedRow>> {
     // The key, for this statement only.
-    struct FeedPage;
+    struct AnyCallersPage;
     crate::store::events::feed_with(conn, crate::access::feed_cases(p), after, limit, |page| {
-        crate::db::Keyed::<_, FeedPage>::new(feed_read(p, filters, page))
+        crate::db::Keyed::<_, AnyCallersPage>::new(feed_read(p, filters, page))
     })
 }
 
