@@ -38,6 +38,14 @@ pub fn acceptable(id: &str) -> bool {
         && !crate::logging::has_cpr(id)
 }
 
+/// A fresh request id: a random (version 4) UUID, drawn from the thread's generator, which
+/// `Uuid::new_v4` is not: it asks the kernel (`getrandom`) on every call, a system call on
+/// every request that brings no id of its own (docs/performance.md, seventh run).
+fn new_id() -> String {
+    use rand::Rng;
+    uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid().to_string()
+}
+
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -49,7 +57,7 @@ pub async fn request_context(
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(new_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let trace = Trace::of_request(req.headers().get_all(TRACEPARENT).map(|v| v.as_bytes()));
     req.extensions_mut().insert(trace);

@@ -25,8 +25,18 @@ async fn request_ids_are_echoed_or_made() {
     let res =
         app.client.get(format!("{}/health/live", app.base)).header("x-request-id", "abc-123").send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "abc-123");
-    let res = app.client.get(format!("{}/health/live", app.base)).send().await.unwrap();
-    assert_eq!(res.headers()["x-request-id"].len(), 36);
+    // without one, a random (version 4) UUID, a new one for every request
+    let mut made = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let res = app.client.get(format!("{}/health/live", app.base)).send().await.unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        let uuid = uuid::Uuid::parse_str(&id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(uuid.get_version(), Some(uuid::Version::Random), "{id}");
+        assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122, "{id}");
+        assert_eq!(id, uuid.hyphenated().to_string(), "lower-case and hyphenated");
+        made.insert(id);
+    }
+    assert_eq!(made.len(), 3, "{made:?}");
     // an id that could forge a log line is replaced
     let res =
         app.client.get(format!("{}/api/v1/cases", app.base)).header("x-request-id", "a b\tc").send().await.unwrap();
