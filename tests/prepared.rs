@@ -224,12 +224,10 @@ fn case_read_text(p: &Principal) -> String {
     builder.finish()
 }
 
-/// GET case's statement is cached under a key per kind of caller (`audit::CaseReadKind`), not by
-/// its text: two callers of one kind must get the same text, or one would run the other's
-/// access rule. Every set of roles in every department, under two names each.
-#[test]
-fn a_case_reads_text_depends_on_the_callers_kind_alone() {
-    let mut by_kind: std::collections::HashMap<audit::CaseReadKind, String> = Default::default();
+/// Every set of roles in every department, under two names, each with a request id of its own:
+/// the callers a keyed statement's text must not depend on (beyond what its key says).
+fn every_caller() -> Vec<Principal> {
+    let mut callers = Vec::new();
     for mask in 1u32..(1 << Role::ALL.len()) {
         let roles: Vec<Role> =
             Role::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, r)| *r).collect();
@@ -238,12 +236,24 @@ fn a_case_reads_text_depends_on_the_callers_kind_alone() {
                 let mut p = principal(sub, *dept, roles[0]);
                 p.roles = roles.clone();
                 p.request_id = format!("req-{mask}-{sub}");
-                let text = case_read_text(&p);
-                let kind = audit::CaseReadKind::of(&p);
-                let first = by_kind.entry(kind).or_insert_with(|| text.clone());
-                assert_eq!(*first, text, "{kind:?}: {roles:?} in {dept:?} as {sub}");
+                callers.push(p);
             }
         }
+    }
+    callers
+}
+
+/// GET case's statement is cached under a key per kind of caller (`audit::CaseReadKind`), not by
+/// its text: two callers of one kind must get the same text, or one would run the other's
+/// access rule. Every set of roles in every department, under two names each.
+#[test]
+fn a_case_reads_text_depends_on_the_callers_kind_alone() {
+    let mut by_kind: std::collections::HashMap<audit::CaseReadKind, String> = Default::default();
+    for p in every_caller() {
+        let text = case_read_text(&p);
+        let kind = audit::CaseReadKind::of(&p);
+        let first = by_kind.entry(kind).or_insert_with(|| text.clone());
+        assert_eq!(*first, text, "{kind:?}: {:?} in {:?} as {}", p.roles, p.dept, p.sub);
     }
     let texts: std::collections::HashSet<&String> = by_kind.values().collect();
     assert_eq!(texts.len(), 3, "three kinds, three texts: {by_kind:#?}");
@@ -257,23 +267,14 @@ fn a_case_reads_text_depends_on_the_callers_kind_alone() {
 fn the_feeds_text_is_the_same_for_every_caller_and_page() {
     use diesel::query_builder::{QueryBuilder, QueryFragment};
     let mut texts = std::collections::HashSet::new();
-    for mask in 1u32..(1 << Role::ALL.len()) {
-        let roles: Vec<Role> =
-            Role::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, r)| *r).collect();
-        for dept in Department::ALL {
-            for sub in ["social-sys", "rita"] {
-                let mut p = principal(sub, *dept, roles[0]);
-                p.roles = roles.clone();
-                p.request_id = format!("req-{mask}-{sub}");
-                for (after, limit) in [((0, 0), 1), ((17, 4), 50), ((i64::MAX, i64::MAX), 1000)] {
-                    let filters = json!({"after": format!("{after:?}"), "limit": limit});
-                    let page = store::events::feed_page(access::feed_cases(&p), after, limit);
-                    let read = audit::feed_read(&p, filters, page);
-                    let mut builder = diesel::pg::PgQueryBuilder::default();
-                    read.to_sql(&mut builder, &diesel::pg::Pg).unwrap();
-                    texts.insert(builder.finish());
-                }
-            }
+    for p in every_caller() {
+        for (after, limit) in [((0, 0), 1), ((17, 4), 50), ((i64::MAX, i64::MAX), 1000)] {
+            let filters = json!({"after": format!("{after:?}"), "limit": limit});
+            let page = store::events::feed_page(access::feed_cases(&p), after, limit);
+            let read = audit::feed_read(&p, filters, page);
+            let mut builder = diesel::pg::PgQueryBuilder::default();
+            read.to_sql(&mut builder, &diesel::pg::Pg).unwrap();
+            texts.insert(builder.finish());
         }
     }
     assert_eq!(texts.len(), 1, "one text for every caller and page: {texts:#?}");
