@@ -97,10 +97,13 @@ fn random_id() -> [u8; 16] {
     }
 }
 
-/// Whether ten consecutive digits of `text` read as a CPR number with a real birth date.
+/// Whether ten consecutive digits of `text` read as a CPR number with a real birth date. Only a
+/// window of ten digits is parsed: the others cannot be one, and every request draws an id.
 fn holds_cpr(text: &str) -> bool {
-    (0..text.len().saturating_sub(9)).any(|i| {
-        text.get(i..i + 10).is_some_and(|window| !matches!(Cpr::parse(window), Err(CprError::Format | CprError::Date)))
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(9)).any(|i| {
+        bytes[i..i + 10].iter().all(u8::is_ascii_digit)
+            && !matches!(Cpr::parse(&text[i..i + 10]), Err(CprError::Format | CprError::Date))
     })
 }
 
@@ -145,6 +148,9 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\u{0}",
             // a CPR number (05-06-78) in the trace id
             "00-0506781234b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            // … in its middle and at its end
+            "00-4bf92f3b0506781234a3ce929d0e0e47-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce920506781234-00f067aa0ba902b7-01",
         ] {
             assert_eq!(Trace::parse(bad), None, "{bad:?}");
         }
