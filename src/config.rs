@@ -23,6 +23,8 @@ pub struct Config {
     pub audience: String,
     pub max_frame_ore: i64,
     pub db_pool_size: u32,
+    /// `HELHED_WORKERS`: the HTTP worker threads; unset, one per CPU the process may use.
+    pub workers: Option<usize>,
     /// `HELHED_WEBHOOK_ALLOW`: the private networks webhooks may reach, and the only ones plain
     /// http may reach.
     pub webhook_allow: crate::webhooks::destination::Allow,
@@ -40,6 +42,7 @@ impl std::fmt::Debug for Config {
             .field("audience", &self.audience)
             .field("max_frame_ore", &self.max_frame_ore)
             .field("db_pool_size", &self.db_pool_size)
+            .field("workers", &self.workers)
             .field("webhook_allow", &self.webhook_allow)
             .finish_non_exhaustive()
     }
@@ -140,6 +143,13 @@ impl Config {
                 _ => return Err(bad("HELHED_DB_POOL_SIZE", "must be a whole number from 1 to 1000")),
             },
         };
+        let workers = match var("HELHED_WORKERS")? {
+            None => None,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=256).contains(&n) => Some(n),
+                _ => return Err(bad("HELHED_WORKERS", "must be a whole number from 1 to 256")),
+            },
+        };
         let webhook_allow = match var("HELHED_WEBHOOK_ALLOW")? {
             None => crate::webhooks::destination::Allow::none(),
             Some(v) => crate::webhooks::destination::Allow::parse(&v).map_err(|e| bad("HELHED_WEBHOOK_ALLOW", e))?,
@@ -153,6 +163,7 @@ impl Config {
             audience: audience()?,
             max_frame_ore,
             db_pool_size,
+            workers,
         })
     }
 }

@@ -135,7 +135,7 @@ fn serve() -> Result<(), String> {
     );
     let db = state.db.clone();
     let system = actix_web::rt::System::new();
-    let served = system.block_on(async move { helhed::server(state, listener, None)?.await });
+    let served = system.block_on(async move { helhed::server(state, listener, config.workers)?.await });
     // An orderly end: no thread may be inside libpq when main returns and exit() runs the
     // libraries' destructors (the actix workers, which hold the pool too, are never joined).
     drop(webhooks);

@@ -36,6 +36,14 @@ impl Service {
     /// Starts the binary on `schema` (already migrated), with `pool` connections if given, and
     /// waits until it is ready.
     async fn start(schema: &str, pool: Option<u32>) -> Service {
+        let mut service = Service::spawn(schema, pool, &[]);
+        service.wait_ready().await;
+        service
+    }
+
+    /// Starts the binary on `schema` with `pool` connections if given and `settings` on top,
+    /// without waiting for it.
+    fn spawn(schema: &str, pool: Option<u32>, settings: &[(&str, &str)]) -> Service {
         let dir = std::env::temp_dir().join(format!("helhed-faults-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let issuers = dir.join("issuers.toml");
@@ -60,6 +68,8 @@ impl Service {
             .env_remove("HELHED_AUDIENCE")
             .env_remove("HELHED_MAX_FRAME_ORE")
             .env_remove("HELHED_DB_POOL_SIZE")
+            .env_remove("HELHED_WORKERS")
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -67,9 +77,7 @@ impl Service {
             command.env("HELHED_DB_POOL_SIZE", pool.to_string());
         }
         let child = command.spawn().expect("the helhed binary starts");
-        let mut service = Service { child, base: format!("http://127.0.0.1:{port}"), dir };
-        service.wait_ready().await;
-        service
+        Service { child, base: format!("http://127.0.0.1:{port}"), dir }
     }
 
     async fn wait_ready(&mut self) {
@@ -208,8 +216,7 @@ async fn until_waiting(app: &TestApp, n: i64, limit: Duration) {
     }
 }
 
-/// The latency of `GET /health/live`, `n` times in a row on a fresh client; the slowest.
-/// How long each of `n` liveness calls took.
+/// How long each of `n` calls of `GET /health/live` took, in a row on a fresh client.
 async fn live_latency(service: &Service, n: usize) -> Vec<Duration> {
     let client = http();
     let mut took = Vec::with_capacity(n);
@@ -477,4 +484,32 @@ async fn two_instances_on_one_database_never_overspend_and_share_idempotency() {
         assert_eq!((res.status, res.code.as_str()), (422, "idempotency_key_reused"), "{res:?}");
     }
     assert_eq!(count(app, &format!("SELECT count(*) FROM ledger_entries WHERE case_id = '{keyed_case}'")), 1);
+}
+
+/// `HELHED_WORKERS` sets the HTTP worker threads (each runs an actix arbiter, a thread named
+/// `actix-rt|system…`; the main thread is `helhed`), and a value outside 1–256 stops start-up with
+/// a line naming the setting.
+#[tokio::test]
+async fn the_worker_setting_is_obeyed_and_a_bad_one_stops_start_up() {
+    let world = World::new().await;
+    let schema = world.app.schema.clone().unwrap();
+    let workers = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("the service's threads are listed")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with("actix-rt|system")) // comm keeps 15 bytes
+            .count()
+    };
+    for n in [1, 3] {
+        let mut service = Service::spawn(&schema, Some(2), &[("HELHED_WORKERS", &n.to_string())]);
+        service.wait_ready().await;
+        assert_eq!(workers(service.pid()), n, "HELHED_WORKERS={n}");
+    }
+    for bad in ["0", "257", "two", "-1"] {
+        let mut service = Service::spawn(&schema, Some(2), &[("HELHED_WORKERS", bad)]);
+        let status = service.wait_exit(HANG).await.expect("a bad setting stops the service");
+        assert!(!status.success(), "HELHED_WORKERS={bad} must not start");
+        let log = service.log();
+        assert!(log.contains("HELHED_WORKERS") && log.contains("1 to 256"), "HELHED_WORKERS={bad}: {log}");
+    }
 }
