@@ -60,6 +60,20 @@ fn var(name: &'static str) -> Result<Option<String>, ConfigError> {
     }
 }
 
+/// A whole-number setting within `range` (`unit` names what it counts, e.g. "of days "), if set.
+fn whole_number<T>(name: &'static str, range: std::ops::RangeInclusive<T>, unit: &str) -> Result<Option<T>, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    match var(name)? {
+        None => Ok(None),
+        Some(v) => match v.trim().parse::<T>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(bad(name, format!("must be a whole number {unit}from {} to {}", range.start(), range.end()))),
+        },
+    }
+}
+
 pub fn database_url() -> Result<String, ConfigError> {
     let url = var("DATABASE_URL")?
         .ok_or_else(|| bad("DATABASE_URL", "is not set (e.g. postgres://helhed@127.0.0.1/helhed)"))?;
@@ -103,15 +117,9 @@ pub fn event_source(instance: &str) -> String {
 /// (`HELHED_RETENTION_CASE_DAYS`), and an audit entry after it is written
 /// (`HELHED_RETENTION_AUDIT_DAYS`); five years each unless set.
 pub fn retention() -> Result<crate::retention::Policy, ConfigError> {
-    fn days(name: &'static str) -> Result<i32, ConfigError> {
-        match var(name)? {
-            None => Ok(DEFAULT_RETENTION_DAYS),
-            Some(v) => match v.trim().parse::<i32>() {
-                Ok(n) if (1..=MAX_RETENTION_DAYS).contains(&n) => Ok(n),
-                _ => Err(bad(name, format!("must be a whole number of days from 1 to {MAX_RETENTION_DAYS}"))),
-            },
-        }
-    }
+    let days = |name: &'static str| -> Result<i32, ConfigError> {
+        Ok(whole_number(name, 1..=MAX_RETENTION_DAYS, "of days ")?.unwrap_or(DEFAULT_RETENTION_DAYS))
+    };
     Ok(crate::retention::Policy {
         case_days: days("HELHED_RETENTION_CASE_DAYS")?,
         audit_days: days("HELHED_RETENTION_AUDIT_DAYS")?,
@@ -136,20 +144,8 @@ impl Config {
                 _ => return Err(bad("HELHED_MAX_FRAME_ORE", "must be a positive whole number of øre")),
             },
         };
-        let db_pool_size = match var("HELHED_DB_POOL_SIZE")? {
-            None => 10,
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=1000).contains(&n) => n,
-                _ => return Err(bad("HELHED_DB_POOL_SIZE", "must be a whole number from 1 to 1000")),
-            },
-        };
-        let workers = match var("HELHED_WORKERS")? {
-            None => None,
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if (1..=256).contains(&n) => Some(n),
-                _ => return Err(bad("HELHED_WORKERS", "must be a whole number from 1 to 256")),
-            },
-        };
+        let db_pool_size = whole_number("HELHED_DB_POOL_SIZE", 1..=1000, "")?.unwrap_or(10);
+        let workers = whole_number("HELHED_WORKERS", 1..=256, "")?;
         let webhook_allow = match var("HELHED_WEBHOOK_ALLOW")? {
             None => crate::webhooks::destination::Allow::none(),
             Some(v) => crate::webhooks::destination::Allow::parse(&v).map_err(|e| bad("HELHED_WEBHOOK_ALLOW", e))?,
