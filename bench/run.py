@@ -531,7 +531,7 @@ def main():
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--pool", type=int, default=8)
+    p.add_argument("--pool", type=int, default=6)
     p.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"))
     p.add_argument("--baseline", default=None,
                    help="a previous build of the service, measured A/B against this one in the same run")
