@@ -52,6 +52,7 @@ pub struct AuditActor {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub at: DateTime<Utc>,
     pub actor: AuditActor,
     pub action: Action,

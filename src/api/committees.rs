@@ -96,7 +96,9 @@ pub struct CommitteeView {
     pub active: bool,
     pub members: Vec<MemberSeat>,
     pub version: i32,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -116,7 +116,9 @@ pub struct OfferView {
     pub unit_cost_ore: Option<i64>,
     pub active: bool,
     pub version: i32,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

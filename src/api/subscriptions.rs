@@ -48,11 +48,13 @@ pub struct SubscriptionView {
     pub department: Department,
     pub url: String,
     pub active: bool,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// Events delivered so far.
     pub delivered: i64,
     /// Failed attempts in a row; the next one waits 2^attempts seconds (at most five minutes).
     pub attempts: i32,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
     /// The Standard Webhooks signing secret, `whsec_` and the base64 of 32 random bytes (the HMAC

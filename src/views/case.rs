@@ -27,10 +27,13 @@ pub struct CaseSummary {
     pub track: Track,
     pub committee_id: Uuid,
     pub citizen_id: Uuid,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub referred_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::views::time::rfc3339_option")]
     pub screened_at: Option<DateTime<Utc>>,
     pub coordinator: Option<PersonRef>,
     pub follow_up_on: Option<NaiveDate>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -119,6 +122,7 @@ pub struct Referral {
     pub under_18_justification: Option<String>,
     pub exclusions: Exclusions,
     pub age_at_referral: i32,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub referred_at: DateTime<Utc>,
     pub referred_by: Actor,
 }
@@ -136,6 +140,7 @@ pub struct Screening {
     pub outcome: ScreeningOutcome,
     pub reason: Option<DeclineReason>,
     pub note: Option<String>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub screened_at: DateTime<Utc>,
     pub screened_by: Actor,
 }
@@ -177,10 +182,13 @@ pub struct CaseView {
     pub participation_notes: Vec<ParticipationNoteView>,
     /// Where the case stands with the citizen's consents today.
     pub consent: ConsentSummary,
+    #[serde(serialize_with = "crate::views::time::rfc3339_option")]
     pub closed_at: Option<DateTime<Utc>>,
     pub closure_reason: Option<String>,
     pub version: i32,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -197,6 +205,7 @@ pub struct ConsentSummary {
 pub struct PlanRef {
     pub version: i32,
     pub kind: PlanKind,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub adopted_at: DateTime<Utc>,
 }
 
@@ -206,6 +215,7 @@ pub struct ParticipationNoteView {
     pub on: NaiveDate,
     pub form: ParticipationForm,
     pub citizen_view: Option<String>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: HistoryActor,
 }
@@ -330,6 +340,7 @@ pub struct HistoryEvent {
     pub id: i64,
     #[serde(rename = "type")]
     pub type_: store::events::EventTypeName,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub at: DateTime<Utc>,
     pub actor: HistoryActor,
     pub detail: serde_json::Value,

@@ -23,6 +23,7 @@ pub struct ConsentView {
     pub departments: Vec<Department>,
     pub note: Option<String>,
     pub recorded_by: RecordedBy,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub recorded_at: DateTime<Utc>,
     pub withdrawn_on: Option<NaiveDate>,
     pub withdrawal_note: Option<String>,

@@ -24,6 +24,7 @@ pub struct Event {
     /// The case the event is about (its id).
     pub subject: String,
     /// When it happened.
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub time: DateTime<Utc>,
     /// Always `application/json`.
     #[schema(value_type = String, pattern = "^application/json$")]

@@ -34,6 +34,7 @@ pub struct LedgerEntry {
     /// A spend: the reversal that undid it, if any.
     pub reversed_by: Option<Uuid>,
     pub reason: Option<String>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: RecordedBy,
 }

@@ -29,6 +29,7 @@ pub struct DecisionView {
     pub members_present: Vec<String>,
     pub citizen_participation: CitizenParticipation,
     pub note: Option<String>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: RecordedBy,
     /// The plan version this decision adopted, if it adopted one.
@@ -44,7 +45,9 @@ pub struct DecisionView {
 pub struct MeetingSummary {
     pub id: Uuid,
     pub committee_id: Uuid,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub scheduled_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -7,6 +7,7 @@ pub mod event;
 pub mod ledger;
 pub mod meeting;
 pub mod plan;
+pub mod time;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

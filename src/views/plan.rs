@@ -71,6 +71,7 @@ pub struct PlanInput {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AmendmentView {
     pub id: i64,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub at: DateTime<Utc>,
     pub by: AmendedBy,
     /// `intervention_added` or `intervention_changed`.
@@ -90,6 +91,7 @@ pub struct AmendedBy {
 pub struct PlanView {
     pub version: i32,
     pub kind: PlanKind,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub adopted_at: DateTime<Utc>,
     pub decision_id: Uuid,
     pub citizen_goals: Option<String>,

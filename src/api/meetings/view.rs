@@ -35,6 +35,7 @@ pub struct AgendaItemView {
     pub position: i32,
     pub case: AgendaCase,
     pub presenting_caseworkers: Vec<PersonRef>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub added_at: DateTime<Utc>,
 }
 
@@ -43,7 +44,9 @@ pub struct AgendaItemView {
 pub struct MeetingView {
     pub id: Uuid,
     pub committee_id: Uuid,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub scheduled_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::views::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     pub agenda: Vec<AgendaItemView>,
 }
