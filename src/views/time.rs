@@ -18,10 +18,10 @@ const LONGEST: usize = 30;
 /// Serializes `at` as chrono does, faster.
 pub fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; LONGEST];
-    match write(at, &mut buf) {
-        // Only ASCII digits and `-T:.Z` are written.
-        Some(n) => serializer.serialize_str(std::str::from_utf8(&buf[..n]).unwrap_or_default()),
-        None => at.serialize(serializer),
+    // Only ASCII digits and `-T:.Z` are written, so the text is always UTF-8.
+    match write(at, &mut buf).map(|n| std::str::from_utf8(&buf[..n])) {
+        Some(Ok(text)) => serializer.serialize_str(text),
+        _ => at.serialize(serializer),
     }
 }
 
