@@ -6,7 +6,9 @@ private PostgreSQL and builds the release binary; writes docs/performance.md.
 Per data size (cases): load the synthetic municipality (bench/generate.sql), start the release
 service, and for each endpoint and concurrency level (1, 16, 64) run oha for a warm-up and then a
 measured period; run pgbench with the endpoint's bare SQL (bench/pgbench/*.sql) at the same
-concurrency; record the service's RSS; capture the plan of every list filter with auto_explain.
+concurrency; record the service's RSS; measure GET case and its bare SQL once more with
+PostgreSQL on one half of the CPUs and the client side on the other (the database on cores of its
+own); capture the plan of every list filter with auto_explain.
 """
 
 import argparse
@@ -188,6 +190,7 @@ def separated(args, size, db, db_url, issuers, token, path, defines):
     if not pg_cpus or not client_cpus:
         return None
     out = {}
+    svc = None
     try:
         pin_postgres(admin, pg_cpus)
         os.sched_setaffinity(0, client_cpus)  # the service, oha and pgbench inherit it
@@ -201,13 +204,17 @@ def separated(args, size, db, db_url, issuers, token, path, defines):
             print(f"  {size:>8} GET case, PostgreSQL on CPUs {sorted(pg_cpus)}, the rest on {sorted(client_cpus)}, c={conc:<3} "
                   f"{api['rps']:8.0f} req/s  p50 {api['p50_ms']:7.2f} ms  p99 {api['p99_ms']:7.2f} ms  {api['statuses']}  "
                   f"bare SQL {bare['tps']:8.0f} tps  ratio {api['rps'] / bare['tps']:.2f}", flush=True)
-        svc.stop()
     except PermissionError as e:
         print(f"  {size:>8} GET case with PostgreSQL on CPUs of its own: not measured ({e})", flush=True)
         return None
     finally:
+        if svc:
+            svc.stop()
         os.sched_setaffinity(0, own)
-        pin_postgres(admin, own)
+        try:
+            pin_postgres(admin, own)
+        except PermissionError:
+            pass  # nothing was moved
     return out
 
 
